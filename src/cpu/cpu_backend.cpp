@@ -1,0 +1,315 @@
+// The CPU backend: convolutions as im2col + OpenBLAS SGEMM over row tiles, Grams as SSYRK, the rest as
+// OpenMP loops. Also the reference that every CUDA result is checked against, so each op is tested against
+// the double-precision oracle in ref/.
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "nst/backend.h"
+#include "nst/error.h"
+
+namespace nst {
+namespace {
+
+void check_host(const Tensor& t, const char* what) {
+  NST_ASSERT(t.device() == Device::Host && !t.empty(), std::string(what) + " is not a host tensor");
+}
+
+void check_same(const Tensor& a, const Tensor& b, const char* op) {
+  NST_ASSERT(a.shape() == b.shape(), std::string(op) + ": shapes " + a.shape().str() + " and " + b.shape().str() + " differ");
+}
+
+// Bound on the im2col buffer: big enough that each SGEMM has thousands of columns, small enough to stay
+// near the last-level cache instead of materialising 9x the activation (600 MB for conv1_2 at 512²).
+constexpr std::size_t kIm2colBytes = std::size_t(16) << 20;
+
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+  Device device() const override { return Device::Host; }
+
+  Tensor alloc(Shape shape) override { return Tensor::host(shape); }
+  void upload(const Tensor& host, Tensor& dst) override { copy(host, dst); }
+  void download(const Tensor& src, Tensor& host) override { copy(src, host); }
+
+  void normalize_forward(const Tensor& X, const Normalization& norm, Tensor& x) override {
+    check_same(X, x, "normalize_forward");
+    NST_ASSERT(X.shape().c == 3 && X.shape().n == 1, "normalize_forward needs a 1x3xHxW image");
+    std::size_t plane = std::size_t(X.shape().h) * X.shape().w;
+    for (int c = 0; c < 3; ++c) {
+      const float* src = X.data() + (norm.bgr ? 2 - c : c) * plane;
+      float* dst = x.data() + c * plane;
+      float a = norm.scale / norm.std[c], b = norm.mean[c] / norm.std[c];
+      for (std::size_t i = 0; i < plane; ++i) dst[i] = a * src[i] - b;
+    }
+  }
+
+  void normalize_backward(const Tensor& dx, const Normalization& norm, Tensor& dX) override {
+    check_same(dx, dX, "normalize_backward");
+    std::size_t plane = std::size_t(dx.shape().h) * dx.shape().w;
+    for (int c = 0; c < 3; ++c) {
+      const float* src = dx.data() + c * plane;
+      float* dst = dX.data() + (norm.bgr ? 2 - c : c) * plane;
+      float a = norm.scale / norm.std[c];
+      for (std::size_t i = 0; i < plane; ++i) dst[i] += a * src[i];
+    }
+  }
+
+  void conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) override {
+    check_conv(x, w, y);
+    NST_ASSERT(b.numel() == std::size_t(w.shape().n), "conv bias size");
+    conv3x3(x.data(), x.shape().c, x.shape().h, x.shape().w, w.data(), w.shape().n, b.data(), y.data());
+  }
+
+  // For a 3x3 stride-1 pad-1 convolution the adjoint is again such a convolution, with the weights
+  // transposed (in <-> out) and rotated by 180 degrees; so backward-data reuses the forward path.
+  void conv_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx) override {
+    check_conv(dx, w, dy);
+    int O = w.shape().n, C = w.shape().c;
+    flipped_.resize(std::size_t(O) * C * 9);
+    for (int o = 0; o < O; ++o)
+      for (int c = 0; c < C; ++c)
+        for (int k = 0; k < 9; ++k) flipped_[(std::size_t(c) * O + o) * 9 + 8 - k] = w.data()[(std::size_t(o) * C + c) * 9 + k];
+    conv3x3(dy.data(), O, dy.shape().h, dy.shape().w, flipped_.data(), C, nullptr, dx.data());
+  }
+
+  void relu_forward(const Tensor& x, Tensor& y) override {
+    check_same(x, y, "relu_forward");
+    const float* s = x.data();
+    float* d = y.data();
+    std::size_t n = x.numel();
+#pragma omp parallel for simd schedule(static)
+    for (std::size_t i = 0; i < n; ++i) d[i] = s[i] > 0.f ? s[i] : 0.f;
+  }
+
+  void relu_backward(const Tensor& y, const Tensor& dy, Tensor& dx) override {
+    check_same(y, dy, "relu_backward");
+    check_same(y, dx, "relu_backward");
+    const float* m = y.data();
+    const float* g = dy.data();
+    float* d = dx.data();
+    std::size_t n = y.numel();
+#pragma omp parallel for simd schedule(static)
+    for (std::size_t i = 0; i < n; ++i) d[i] = m[i] > 0.f ? g[i] : 0.f;
+  }
+
+  void pool_forward(PoolKind kind, const Tensor& x, Tensor& y) override {
+    const Shape& s = x.shape();
+    NST_ASSERT(y.shape() == pooled_shape(s), "pool_forward output shape");
+    int H = s.h, W = s.w, oh = H / 2, ow = W / 2, planes = s.n * s.c;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; ++p) {
+      const float* in = x.data() + std::size_t(p) * H * W;
+      float* out = y.data() + std::size_t(p) * oh * ow;
+      for (int i = 0; i < oh; ++i) {
+        const float* r0 = in + std::size_t(2 * i) * W;
+        const float* r1 = r0 + W;
+        for (int j = 0; j < ow; ++j) {
+          float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+          out[i * ow + j] = kind == PoolKind::Max ? std::max(std::max(a, b), std::max(c, d)) : 0.25f * ((a + b) + (c + d));
+        }
+      }
+    }
+  }
+
+  void pool_backward(PoolKind kind, const Tensor& x, const Tensor& dy, Tensor& dx) override {
+    const Shape& s = x.shape();
+    check_same(x, dx, "pool_backward");
+    NST_ASSERT(dy.shape() == pooled_shape(s), "pool_backward gradient shape");
+    int H = s.h, W = s.w, oh = H / 2, ow = W / 2, planes = s.n * s.c;
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < planes; ++p) {
+      const float* in = x.data() + std::size_t(p) * H * W;
+      const float* g = dy.data() + std::size_t(p) * oh * ow;
+      float* out = dx.data() + std::size_t(p) * H * W;
+      // Odd last rows and columns took no part in the forward pass: their gradient is zero.
+      std::memset(out, 0, sizeof(float) * H * W);
+      for (int i = 0; i < oh; ++i)
+        for (int j = 0; j < ow; ++j) {
+          std::size_t base = std::size_t(2 * i) * W + 2 * j;
+          std::size_t idx[4] = {base, base + 1, base + W, base + W + 1};
+          float gv = g[i * ow + j];
+          if (kind == PoolKind::Avg) {
+            for (std::size_t k : idx) out[k] = 0.25f * gv;
+            continue;
+          }
+          std::size_t best = idx[0];  // first maximum in row-major order, as PyTorch's CPU kernel
+          for (int k = 1; k < 4; ++k)
+            if (in[idx[k]] > in[best]) best = idx[k];
+          out[best] = gv;
+        }
+    }
+  }
+
+  void gram(const Tensor& f, Tensor& g) override {
+    int C = f.shape().c;
+    NST_ASSERT(f.shape().n == 1 && g.numel() == std::size_t(C) * C, "gram shapes");
+    int hw = f.shape().h * f.shape().w;
+    float inv_n = 1.f / float(f.numel());
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, C, hw, inv_n, f.data(), hw, 0.f, g.data(), C);
+    float* G = g.data();
+    for (int a = 0; a < C; ++a)
+      for (int b = 0; b < a; ++b) G[std::size_t(a) * C + b] = G[std::size_t(b) * C + a];
+  }
+
+  double content_loss(const Tensor& f, const Tensor& target, double weight, Tensor& grad) override {
+    check_same(f, target, "content_loss");
+    check_same(f, grad, "content_loss");
+    const float* a = f.data();
+    const float* t = target.data();
+    float* g = grad.data();
+    std::size_t n = f.numel();
+    float k = float(2 * weight / double(n));
+    double s = 0;
+#pragma omp parallel for simd reduction(+ : s) schedule(static)
+    for (std::size_t i = 0; i < n; ++i) {
+      float d = a[i] - t[i];
+      s += double(d) * d;
+      g[i] += k * d;
+    }
+    return weight / double(n) * s;
+  }
+
+  double style_loss(const Tensor& f, const Tensor& target_gram, double weight, Tensor& grad) override {
+    check_same(f, grad, "style_loss");
+    int C = f.shape().c, hw = f.shape().h * f.shape().w;
+    NST_ASSERT(target_gram.numel() == std::size_t(C) * C, "style_loss target Gram size");
+    if (diff_.empty() || diff_.numel() != std::size_t(C) * C) diff_ = Tensor::host(Shape{1, 1, C, C});
+    gram(f, diff_);
+    float* D = diff_.data();
+    const float* T = target_gram.data();
+    double s = 0;
+    for (std::size_t i = 0; i < std::size_t(C) * C; ++i) {
+      D[i] -= T[i];
+      s += double(D[i]) * D[i];
+    }
+    double c2 = double(C) * C;
+    float k = float(4 * weight / (double(f.numel()) * c2));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C, hw, C, k, D, C, f.data(), hw, 1.f, grad.data(), hw);
+    return weight / c2 * s;
+  }
+
+  double tv_loss(const Tensor& X, double weight, Tensor& grad) override {
+    check_same(X, grad, "tv_loss");
+    const Shape& s = X.shape();
+    int H = s.h, W = s.w, planes = s.n * s.c;
+    float k2 = float(2 * weight / (3.0 * H * W));
+    double sum = 0;
+#pragma omp parallel for reduction(+ : sum) schedule(static)
+    for (int p = 0; p < planes; ++p) {
+      const float* x = X.data() + std::size_t(p) * H * W;
+      float* g = grad.data() + std::size_t(p) * H * W;
+      for (int i = 0; i < H; ++i)
+        for (int j = 0; j < W; ++j) {
+          // Gradient of every difference that touches pixel (i,j): to the right, down, from the left, from above.
+          float v = x[i * W + j], gv = 0.f;
+          if (j + 1 < W) { float d = x[i * W + j + 1] - v; sum += double(d) * d; gv -= d; }
+          if (i + 1 < H) { float d = x[(i + 1) * W + j] - v; sum += double(d) * d; gv -= d; }
+          if (j > 0) gv += v - x[i * W + j - 1];
+          if (i > 0) gv += v - x[(i - 1) * W + j];
+          g[i * W + j] += k2 * gv;
+        }
+    }
+    return weight / (3.0 * H * W) * sum;
+  }
+
+  void fill(Tensor& x, float value) override { std::fill(x.data(), x.data() + x.numel(), value); }
+
+  void copy(const Tensor& src, Tensor& dst) override {
+    NST_ASSERT(src.numel() == dst.numel(), "copy sizes differ");
+    if (src.data() != dst.data()) std::memcpy(dst.data(), src.data(), src.numel() * sizeof(float));
+  }
+
+  void axpy(float a, const Tensor& x, Tensor& y) override {
+    check_same(x, y, "axpy");
+    cblas_saxpy(int(x.numel()), a, x.data(), 1, y.data(), 1);
+  }
+
+  void scale(float a, Tensor& x) override { cblas_sscal(int(x.numel()), a, x.data(), 1); }
+
+  double dot(const Tensor& x, const Tensor& y) override {
+    check_same(x, y, "dot");
+    const float* a = x.data();
+    const float* b = y.data();
+    std::size_t n = x.numel();
+    double s = 0;
+#pragma omp parallel for simd reduction(+ : s) schedule(static)
+    for (std::size_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
+    return s;
+  }
+
+  void adam_step(const AdamState& st, const Tensor& g, Tensor& m, Tensor& v, Tensor& x) override {
+    check_same(g, x, "adam_step");
+    check_same(m, x, "adam_step");
+    check_same(v, x, "adam_step");
+    // torch.optim.Adam (single-tensor path): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+    // denom = sqrt(v)/sqrt(1-b2^t) + eps; x -= lr/(1-b1^t) * m/denom, each scalar rounded to float once.
+    const float b1 = float(st.beta1), b2 = float(st.beta2), a1 = float(1 - st.beta1), a2 = float(1 - st.beta2);
+    const float bc2_sqrt = float(std::sqrt(1 - std::pow(st.beta2, st.step)));
+    const float step_size = float(st.lr / (1 - std::pow(st.beta1, st.step)));
+    const float eps = float(st.eps);
+    const float* gp = g.data();
+    float *mp = m.data(), *vp = v.data(), *xp = x.data();
+    std::size_t n = x.numel();
+#pragma omp parallel for simd schedule(static)
+    for (std::size_t i = 0; i < n; ++i) {
+      mp[i] = b1 * mp[i] + a1 * gp[i];
+      vp[i] = b2 * vp[i] + a2 * (gp[i] * gp[i]);
+      float denom = std::sqrt(vp[i]) / bc2_sqrt + eps;
+      xp[i] -= step_size * (mp[i] / denom);
+    }
+  }
+
+ private:
+  static void check_conv(const Tensor& x, const Tensor& w, const Tensor& y) {
+    check_host(x, "conv input");
+    const Shape &xs = x.shape(), &ws = w.shape(), &ys = y.shape();
+    NST_ASSERT(xs.n == 1 && ws.h == 3 && ws.w == 3 && ws.c == xs.c, "conv weight " + ws.str() + " does not fit input " + xs.str());
+    NST_ASSERT(ys == (Shape{1, ws.n, xs.h, xs.w}), "conv output " + ys.str() + " for input " + xs.str());
+  }
+
+  // y[O,H,W] = w[O,C*9] * im2col(x) (+ bias), one SGEMM per tile of output rows.
+  void conv3x3(const float* x, int C, int H, int W, const float* w, int O, const float* bias, float* y) {
+    std::size_t K = std::size_t(C) * 9, HW = std::size_t(H) * W;
+    int rows = int(std::clamp<std::size_t>(kIm2colBytes / (K * W * sizeof(float)), 1, H));
+    col_.resize(K * std::size_t(rows) * W);
+    for (int r0 = 0; r0 < H; r0 += rows) {
+      int nr = std::min(rows, H - r0);
+      std::size_t cols = std::size_t(nr) * W;
+#pragma omp parallel for schedule(static)
+      for (std::size_t k = 0; k < K; ++k) {
+        int c = int(k / 9), kh = int(k % 9) / 3, kw = int(k % 3);
+        float* dst = col_.data() + k * cols;
+        for (int r = 0; r < nr; ++r) {
+          int i = r0 + r + kh - 1;
+          float* d = dst + std::size_t(r) * W;
+          if (i < 0 || i >= H) { std::fill(d, d + W, 0.f); continue; }
+          const float* s = x + (std::size_t(c) * H + i) * W;
+          // Column j reads input column j + kw - 1: shift the row, zero the padded edge.
+          int lo = kw == 0 ? 1 : 0, hi = kw == 2 ? W - 1 : W;
+          if (kw == 0) d[0] = 0.f;
+          if (kw == 2) d[W - 1] = 0.f;
+          std::memcpy(d + lo, s + lo + kw - 1, sizeof(float) * (hi - lo));
+        }
+      }
+      float* yt = y + std::size_t(r0) * W;
+      if (bias) {
+        for (int o = 0; o < O; ++o) std::fill(yt + o * HW, yt + o * HW + cols, bias[o]);
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, int(cols), int(K), 1.f, w, int(K), col_.data(),
+                  int(cols), bias ? 1.f : 0.f, yt, int(HW));
+    }
+  }
+
+  std::vector<float> col_, flipped_;
+  Tensor diff_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace nst

@@ -1,0 +1,35 @@
+// probe_cuda() for CUDA builds. cudaGetDeviceCount fails with cudaErrorNoDevice or
+// cudaErrorInsufficientDriver on machines without a GPU: that is an answer ("no device"), not an error.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include "nst/device.h"
+
+namespace nst {
+
+CudaProbe probe_cuda() {
+  CudaProbe p;
+  p.built = true;
+  int runtime = 0, driver = 0, cublas_major = 0, cublas_minor = 0;
+  cudaRuntimeGetVersion(&runtime);
+  cudaDriverGetVersion(&driver);  // 0 when no driver is installed
+  cublasGetProperty(MAJOR_VERSION, &cublas_major);
+  cublasGetProperty(MINOR_VERSION, &cublas_minor);
+  std::size_t cudnn = cudnnGetVersion();
+  p.versions = "CUDA runtime " + std::to_string(runtime / 1000) + "." + std::to_string(runtime % 1000 / 10) +
+               ", driver " + (driver ? std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10) : std::string("none")) +
+               ", cuDNN " + std::to_string(cudnn / 10000) + "." + std::to_string(cudnn % 10000 / 100) + "." +
+               std::to_string(cudnn % 100) + ", cuBLAS " + std::to_string(cublas_major) + "." + std::to_string(cublas_minor);
+  cudaError_t e = cudaGetDeviceCount(&p.devices);
+  if (e != cudaSuccess) {
+    p.devices = 0;
+    p.reason = std::string("no usable CUDA device: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
+    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+  } else if (p.devices == 0) {
+    p.reason = "no CUDA device";
+  }
+  return p;
+}
+
+}  // namespace nst

@@ -1,0 +1,78 @@
+// nst: the command line. `main` catches once and prints one line: exit 2 for usage errors, 1 otherwise.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "nst/device.h"
+#include "nst/error.h"
+#include "nst/network.h"
+#include "nst/weights.h"
+
+#ifndef NST_VERSION
+#define NST_VERSION "0.1.0"
+#endif
+
+namespace {
+
+const char* kHelp =
+    "nst " NST_VERSION " - neural style transfer (Gatys et al.) on VGG19, CUDA or CPU\n"
+    "\n"
+    "usage: nst COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  info [--weights FILE.h5]   build, backends, CUDA devices, and a summary of a weights file\n"
+    "\n"
+    "options:\n"
+    "  --help, -h                 this text\n"
+    "  --version                  the version\n";
+
+int info(const std::vector<std::string>& args) {
+  std::string weights;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--weights" && i + 1 < args.size()) weights = args[++i];
+    else throw nst::UsageError("info: unknown option " + args[i]);
+  }
+  nst::CudaProbe p = nst::probe_cuda();
+  std::printf("nst %s\nbackends: cpu%s\n", NST_VERSION, p.built ? ", cuda" : "");
+  if (p.built) std::printf("cuda: %s\n", p.versions.c_str());
+  if (p.devices > 0) std::printf("cuda devices: %d\n", p.devices);
+  else std::printf("cuda devices: none (%s)\n", p.reason.c_str());
+  if (!weights.empty()) {
+    nst::Weights w = nst::load_weights(weights);
+    std::size_t params = 0;
+    for (const auto& c : w.convs) params += c.weight.size() + c.bias.size();
+    std::printf("weights: %s\n  source: %s\n  input: %s, scale %g, mean %g %g %g, std %g %g %g\n  widths:",
+                weights.c_str(), w.source_model.c_str(), w.norm.bgr ? "BGR" : "RGB", w.norm.scale, w.norm.mean[0],
+                w.norm.mean[1], w.norm.mean[2], w.norm.std[0], w.norm.std[1], w.norm.std[2]);
+    for (const auto& c : w.convs) std::printf(" %d", c.out);
+    std::printf("\n  parameters: %zu\n", params);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) throw nst::UsageError("no command; try nst --help");
+    std::string cmd = args[0];
+    args.erase(args.begin());
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    if (cmd == "--version") {
+      std::printf("nst %s\n", NST_VERSION);
+      return 0;
+    }
+    if (cmd == "info") return info(args);
+    throw nst::UsageError("unknown command '" + cmd + "'; try nst --help");
+  } catch (const nst::UsageError& e) {
+    std::fprintf(stderr, "nst: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nst: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,346 @@
+// Weights file reader and writer (SPEC §1) on the HDF5 C API.
+#include "nst/weights.h"
+
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "nst/error.h"
+
+// Wraps one HDF5 call whose failure is a bug or an I/O error, not a malformed file.
+#define NST_H5_CHECK(call)                                                                    \
+  do {                                                                                        \
+    if ((call) < 0) throw ::nst::Error(std::string("HDF5 call failed: " #call " at ") +      \
+                                       ::nst::source_location(__FILE__, __LINE__));           \
+  } while (0)
+
+namespace nst {
+
+const std::array<const char*, 16>& vgg19_conv_names() {
+  static const std::array<const char*, 16> names = {
+      "conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2", "conv3_3", "conv3_4",
+      "conv4_1", "conv4_2", "conv4_3", "conv4_4", "conv5_1", "conv5_2", "conv5_3", "conv5_4"};
+  return names;
+}
+
+namespace {
+
+// Move-only owner of an HDF5 identifier and the function that closes it.
+class H5Id {
+ public:
+  H5Id() = default;
+  H5Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  H5Id(H5Id&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  H5Id& operator=(H5Id&& o) noexcept {
+    std::swap(id_, o.id_);
+    std::swap(close_, o.close_);
+    return *this;
+  }
+  H5Id(const H5Id&) = delete;
+  H5Id& operator=(const H5Id&) = delete;
+  ~H5Id() {
+    if (id_ >= 0 && close_) close_(id_);
+  }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = -1;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// HDF5 prints a stack of errors to stderr by default; we report one line of our own instead.
+void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+std::string dims_str(const std::vector<hsize_t>& d) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  return s + "]";
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+    throw Error(path_ + ": " + (where.empty() ? "" : where + ": ") + what);
+  }
+
+  H5Id open_file() {
+    std::error_code ec;
+    if (!std::filesystem::exists(path_, ec)) fail("", "no such file");
+    if (std::filesystem::is_directory(path_, ec)) fail("", "is a directory, not a weights file");
+    htri_t is = H5Fis_hdf5(path_.c_str());
+    if (is <= 0) fail("", "not an HDF5 file (expected an nst-vgg19 weights file, SPEC §1)");
+    H5Id f(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!f.valid()) fail("", "cannot be opened as HDF5 (truncated or corrupt file)");
+    return f;
+  }
+
+  H5Id open_attr(hid_t obj, const char* name, const std::string& where) {
+    if (H5Aexists(obj, name) <= 0) fail(where, std::string("missing attribute '") + name + "'");
+    H5Id a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+    if (!a.valid()) fail(where, std::string("attribute '") + name + "' cannot be read");
+    return a;
+  }
+
+  hssize_t attr_points(hid_t attr) {
+    H5Id space(H5Aget_space(attr), H5Sclose);
+    return space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
+  }
+
+  std::string string_attr(hid_t obj, const char* name, const std::string& where = "") {
+    H5Id a = open_attr(obj, name, where);
+    H5Id type(H5Aget_type(a.get()), H5Tclose);
+    if (H5Tget_class(type.get()) != H5T_STRING) fail(where, std::string("attribute '") + name + "' is not a string");
+    if (attr_points(a.get()) != 1) fail(where, std::string("attribute '") + name + "' is not a single string");
+    H5Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    if (H5Tis_variable_str(type.get()) > 0) {
+      NST_H5_CHECK(H5Tset_size(mem.get(), H5T_VARIABLE));
+      char* buf = nullptr;
+      if (H5Aread(a.get(), mem.get(), &buf) < 0 || !buf) fail(where, std::string("attribute '") + name + "' cannot be read");
+      std::string s = buf;
+      H5free_memory(buf);
+      return s;
+    }
+    std::size_t size = H5Tget_size(type.get());
+    NST_H5_CHECK(H5Tset_size(mem.get(), size));
+    NST_H5_CHECK(H5Tset_strpad(mem.get(), H5T_STR_NULLPAD));
+    std::string buf(size + 1, '\0');
+    if (H5Aread(a.get(), mem.get(), buf.data()) < 0) fail(where, std::string("attribute '") + name + "' cannot be read");
+    return std::string(buf.c_str());
+  }
+
+  std::vector<double> number_attr(hid_t obj, const char* name, std::size_t count, bool integer) {
+    H5Id a = open_attr(obj, name, "");
+    H5Id type(H5Aget_type(a.get()), H5Tclose);
+    H5T_class_t cls = H5Tget_class(type.get());
+    if (integer ? cls != H5T_INTEGER : (cls != H5T_FLOAT && cls != H5T_INTEGER))
+      fail("", std::string("attribute '") + name + "' is not " + (integer ? "an integer" : "a number"));
+    hssize_t n = attr_points(a.get());
+    if (n != hssize_t(count))
+      fail("", std::string("attribute '") + name + "' has " + std::to_string(n) + " values, expected " + std::to_string(count));
+    std::vector<double> v(count);
+    if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, v.data()) < 0) fail("", std::string("attribute '") + name + "' cannot be read");
+    for (double x : v)
+      if (!std::isfinite(x)) fail("", std::string("attribute '") + name + "' is not finite");
+    return v;
+  }
+
+  // Reads a float32 dataset of the expected shape; names what is wrong otherwise.
+  std::vector<float> dataset(hid_t group, const std::string& gname, const char* name, const std::vector<hsize_t>& expect) {
+    std::string where = gname + "/" + name;
+    if (H5Lexists(group, name, H5P_DEFAULT) <= 0) fail(gname, std::string("missing dataset '") + name + "'");
+    H5Id ds(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose);
+    if (!ds.valid()) fail(where, "is not a dataset");
+    H5Id type(H5Dget_type(ds.get()), H5Tclose);
+    H5T_class_t cls = H5Tget_class(type.get());
+    std::size_t size = H5Tget_size(type.get());
+    if (cls != H5T_FLOAT || size != 4) {
+      std::string got = cls == H5T_FLOAT ? "float" + std::to_string(8 * size) : cls == H5T_INTEGER ? "integer" : "not a number";
+      fail(where, "is " + got + ", expected float32");
+    }
+    H5Id space(H5Dget_space(ds.get()), H5Sclose);
+    int rank = H5Sget_simple_extent_ndims(space.get());
+    std::vector<hsize_t> dims(rank > 0 ? rank : 0);
+    if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    if (dims != expect) fail(where, "is " + dims_str(dims) + ", expected " + dims_str(expect));
+    std::size_t n = 1;
+    for (hsize_t d : dims) n *= d;
+    std::vector<float> v(n);
+    if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+      fail(where, "cannot be read (truncated or corrupt file)");
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isfinite(v[i])) fail(where, "holds NaN or Inf at index " + std::to_string(i));
+    return v;
+  }
+
+  // The [out,in,3,3] shape of a weight dataset, before reading it: `out` is what the file says.
+  hsize_t out_channels(hid_t group, const std::string& gname) {
+    if (H5Lexists(group, "weight", H5P_DEFAULT) <= 0) fail(gname, "missing dataset 'weight'");
+    H5Id ds(H5Dopen2(group, "weight", H5P_DEFAULT), H5Dclose);
+    if (!ds.valid()) fail(gname + "/weight", "is not a dataset");
+    H5Id space(H5Dget_space(ds.get()), H5Sclose);
+    int rank = H5Sget_simple_extent_ndims(space.get());
+    if (rank != 4) fail(gname + "/weight", "has rank " + std::to_string(rank) + ", expected 4 ([out,in,3,3])");
+    hsize_t dims[4];
+    H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+    if (dims[0] == 0 || dims[0] > 65536) fail(gname + "/weight", "has " + std::to_string(dims[0]) + " output channels");
+    return dims[0];
+  }
+
+  Weights read() {
+    silence_hdf5();
+    H5Id f = open_file();
+    Weights w;
+    std::string format = string_attr(f.get(), "format");
+    if (format != "nst-vgg19") fail("", "format is '" + format + "', expected 'nst-vgg19'");
+    double version = number_attr(f.get(), "format_version", 1, true)[0];
+    if (version != 1) fail("", "format_version is " + std::to_string(long(version)) + ", this build reads version 1");
+    w.source_model = string_attr(f.get(), "source_model");
+    w.source_sha256 = string_attr(f.get(), "source_sha256");
+    std::string order = string_attr(f.get(), "input_channel_order");
+    if (order != "RGB" && order != "BGR") fail("", "input_channel_order is '" + order + "', expected RGB or BGR");
+    w.norm.bgr = order == "BGR";
+    double scale = number_attr(f.get(), "input_scale", 1, false)[0];
+    if (scale != 1 && scale != 255) fail("", "input_scale is " + std::to_string(scale) + ", expected 1 or 255");
+    w.norm.scale = float(scale);
+    auto mean = number_attr(f.get(), "mean", 3, false);
+    auto stdv = number_attr(f.get(), "std", 3, false);
+    for (int c = 0; c < 3; ++c) {
+      if (!(stdv[c] > 0)) fail("", "std[" + std::to_string(c) + "] is " + std::to_string(stdv[c]) + ", expected > 0");
+      w.norm.mean[c] = float(mean[c]);
+      w.norm.std[c] = float(stdv[c]);
+    }
+    hsize_t in = 3;
+    for (std::size_t i = 0; i < 16; ++i) {
+      std::string g = vgg19_conv_names()[i];
+      if (H5Lexists(f.get(), g.c_str(), H5P_DEFAULT) <= 0) fail("", "missing group '" + g + "'");
+      H5Id grp(H5Gopen2(f.get(), g.c_str(), H5P_DEFAULT), H5Gclose);
+      if (!grp.valid()) fail(g, "is not a group");
+      hsize_t out = out_channels(grp.get(), g);
+      ConvWeights& cw = w.convs[i];
+      cw.weight = dataset(grp.get(), g, "weight", {out, in, 3, 3});
+      cw.bias = dataset(grp.get(), g, "bias", {out});
+      cw.out = int(out);
+      cw.in = int(in);
+      in = out;
+    }
+    return w;
+  }
+
+ private:
+  std::string path_;
+};
+
+void write_string_attr(hid_t obj, const char* name, const std::string& value) {
+  H5Id type(H5Tcopy(H5T_C_S1), H5Tclose);
+  NST_H5_CHECK(H5Tset_size(type.get(), value.size() + 1));
+  NST_H5_CHECK(H5Tset_strpad(type.get(), H5T_STR_NULLTERM));
+  NST_H5_CHECK(H5Tset_cset(type.get(), H5T_CSET_ASCII));
+  H5Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  H5Id a(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  NST_H5_CHECK(a.get());
+  NST_H5_CHECK(H5Awrite(a.get(), type.get(), value.c_str()));
+}
+
+template <typename T>
+void write_number_attr(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const T* values, hsize_t n, bool scalar) {
+  H5Id space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose);
+  H5Id a(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  NST_H5_CHECK(a.get());
+  NST_H5_CHECK(H5Awrite(a.get(), mem_type, values));
+}
+
+void write_dataset(hid_t group, const char* name, const std::vector<float>& v, const std::vector<hsize_t>& dims) {
+  H5Id space(H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose);
+  H5Id ds(H5Dcreate2(group, name, H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  NST_H5_CHECK(ds.get());
+  NST_H5_CHECK(H5Dwrite(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()));
+}
+
+// splitmix64: a tiny generator whose output is the same on every platform (std::normal_distribution is not).
+struct Rng {
+  std::uint64_t s;
+  std::uint64_t next() {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return (double(next() >> 11) + 0.5) * 0x1.0p-53; }  // (0,1)
+  double normal() { return std::sqrt(-2 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()); }
+};
+
+}  // namespace
+
+Weights load_weights(const std::string& path) { return Reader(path).read(); }
+
+void save_weights(const std::string& path, const Weights& w) {
+  silence_hdf5();
+  std::string tmp = path + ".tmp";
+  {
+    H5Id f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!f.valid()) throw Error(path + ": cannot create file");
+    try {
+      write_string_attr(f.get(), "format", "nst-vgg19");
+      std::int32_t version = 1;
+      write_number_attr(f.get(), "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version, 1, true);
+      write_string_attr(f.get(), "source_model", w.source_model);
+      write_string_attr(f.get(), "source_sha256", w.source_sha256);
+      write_string_attr(f.get(), "input_channel_order", w.norm.bgr ? "BGR" : "RGB");
+      write_number_attr(f.get(), "input_scale", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &w.norm.scale, 1, true);
+      write_number_attr(f.get(), "mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, w.norm.mean, 3, false);
+      write_number_attr(f.get(), "std", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, w.norm.std, 3, false);
+      for (std::size_t i = 0; i < 16; ++i) {
+        const ConvWeights& cw = w.convs[i];
+        NST_ASSERT(cw.weight.size() == std::size_t(cw.out) * cw.in * 9 && cw.bias.size() == std::size_t(cw.out),
+                   std::string("weights of ") + vgg19_conv_names()[i] + " do not match their shape");
+        H5Id g(H5Gcreate2(f.get(), vgg19_conv_names()[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+        NST_H5_CHECK(g.get());
+        write_dataset(g.get(), "weight", cw.weight, {hsize_t(cw.out), hsize_t(cw.in), 3, 3});
+        write_dataset(g.get(), "bias", cw.bias, {hsize_t(cw.out)});
+      }
+      NST_H5_CHECK(H5Fflush(f.get(), H5F_SCOPE_GLOBAL));
+    } catch (...) {
+      f = H5Id();
+      std::remove(tmp.c_str());
+      throw;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw Error(path + ": cannot write: " + ec.message());
+  }
+}
+
+Normalization torchvision_normalization() {
+  Normalization n;
+  n.bgr = false;
+  n.scale = 1.f;
+  const float mean[3] = {0.485f, 0.456f, 0.406f}, stdv[3] = {0.229f, 0.224f, 0.225f};
+  for (int c = 0; c < 3; ++c) n.mean[c] = mean[c], n.std[c] = stdv[c];
+  return n;
+}
+
+Normalization caffe_normalization() {
+  Normalization n;
+  n.bgr = true;
+  n.scale = 255.f;
+  const float mean[3] = {103.939f, 116.779f, 123.68f};
+  for (int c = 0; c < 3; ++c) n.mean[c] = mean[c], n.std[c] = 1.f;
+  return n;
+}
+
+Weights synthetic_weights(const std::array<int, 5>& widths, std::uint64_t seed, const Normalization& norm) {
+  Weights w;
+  std::ostringstream model;
+  model << "synthetic VGG19 widths " << widths[0] << "," << widths[1] << "," << widths[2] << "," << widths[3] << ","
+        << widths[4] << " seed " << seed;
+  w.source_model = model.str();
+  w.norm = norm;
+  Rng rng{seed};
+  int in = 3;
+  for (std::size_t i = 0; i < 16; ++i) {
+    int block = vgg19_conv_names()[i][4] - '1';
+    int out = widths[block];
+    if (out <= 0) throw UsageError("synthetic weights: block width " + std::to_string(out) + " must be positive");
+    ConvWeights& cw = w.convs[i];
+    cw.out = out;
+    cw.in = in;
+    cw.weight.resize(std::size_t(out) * in * 9);
+    cw.bias.resize(out);
+    double sd = std::sqrt(2.0 / (9.0 * in));  // He initialisation keeps activations O(1) through 16 ReLU convs
+    for (float& v : cw.weight) v = float(sd * rng.normal());
+    for (float& v : cw.bias) v = float(0.01 * rng.normal());
+    in = out;
+  }
+  return w;
+}
+
+}  // namespace nst

@@ -1,0 +1,187 @@
+// Every CPU backend op against its naive double-precision oracle (src/cpu/ref), on odd shapes.
+#include <cmath>
+
+#include "cpu/ref/ref_ops.h"
+#include "nst/backend.h"
+#include "nst/weights.h"
+#include "test_util.h"
+
+using namespace nst;
+using nst::test::kOpTol;
+using nst::test::random_tensor;
+
+namespace {
+
+ref::Vec dbl(const Tensor& t) { return ref::to_double(t.to_vector()); }
+ref::Dims dims(const Tensor& t) { return ref::Dims{t.shape().c, t.shape().h, t.shape().w}; }
+
+struct ConvCase {
+  int c, h, w, o;
+};
+
+}  // namespace
+
+TEST_CASE("conv forward and backward-data match the naive loops", "[cpu][conv]") {
+  auto be = make_cpu_backend();
+  // 1x1 images, one channel, odd sizes, and one wide enough that im2col works in several row tiles.
+  const ConvCase cases[] = {{1, 1, 1, 1}, {1, 5, 7, 3}, {3, 17, 13, 4}, {8, 9, 16, 1}, {16, 33, 31, 24}, {64, 45, 300, 8}};
+  for (const auto& cc : cases) {
+    DYNAMIC_SECTION("C=" << cc.c << " H=" << cc.h << " W=" << cc.w << " O=" << cc.o) {
+      Tensor x = random_tensor({1, cc.c, cc.h, cc.w}, 1);
+      Tensor w = random_tensor({cc.o, cc.c, 3, 3}, 2);
+      Tensor b = random_tensor({1, cc.o, 1, 1}, 3);
+      Tensor y = be->alloc({1, cc.o, cc.h, cc.w});
+      be->conv_forward(x, w, b, y);
+      NST_CHECK_CLOSE(y.to_vector(), ref::conv(dbl(x), dims(x), dbl(w), dbl(b), cc.o), kOpTol);
+
+      Tensor dy = random_tensor(y.shape(), 4);
+      Tensor dx = random_tensor(x.shape(), 5);  // garbage in: backward-data overwrites
+      be->conv_backward_data(dy, w, dx);
+      NST_CHECK_CLOSE(dx.to_vector(), ref::conv_backward_data(dbl(dy), dims(x), dbl(w), cc.o), kOpTol);
+    }
+  }
+}
+
+TEST_CASE("relu forward and backward match the naive loops, in place too", "[cpu][relu]") {
+  auto be = make_cpu_backend();
+  Tensor x = random_tensor({1, 3, 7, 5}, 6), y = be->alloc(x.shape());
+  be->relu_forward(x, y);
+  NST_CHECK_CLOSE(y.to_vector(), ref::relu(dbl(x)), kOpTol);
+  Tensor dy = random_tensor(x.shape(), 7);
+  auto expect = ref::relu_backward(dbl(y), dbl(dy));
+  be->relu_backward(y, dy, dy);  // in place, as the network runs it
+  NST_CHECK_CLOSE(dy.to_vector(), expect, kOpTol);
+  be->relu_forward(x, x);
+  NST_CHECK_CLOSE(x.to_vector(), dbl(y), kOpTol);
+}
+
+TEST_CASE("max and average pooling match the naive loops in floor mode", "[cpu][pool]") {
+  auto be = make_cpu_backend();
+  const Shape shapes[] = {{1, 1, 2, 2}, {1, 1, 3, 3}, {1, 4, 7, 9}, {1, 3, 16, 11}, {1, 16, 33, 32}};
+  for (PoolKind kind : {PoolKind::Max, PoolKind::Avg}) {
+    for (const Shape& s : shapes) {
+      DYNAMIC_SECTION((kind == PoolKind::Max ? "max " : "avg ") << s.str()) {
+        Tensor x = random_tensor(s, 8), y = be->alloc(pooled_shape(s));
+        be->pool_forward(kind, x, y);
+        NST_CHECK_CLOSE(y.to_vector(), ref::pool(kind, dbl(x), dims(x)), kOpTol);
+        Tensor dy = random_tensor(y.shape(), 9), dx = random_tensor(s, 10);
+        be->pool_backward(kind, x, dy, dx);
+        NST_CHECK_CLOSE(dx.to_vector(), ref::pool_backward(kind, dbl(x), dims(x), dbl(dy)), kOpTol);
+      }
+    }
+  }
+}
+
+TEST_CASE("max pooling sends the gradient of a tie to the first maximum in row-major order", "[cpu][pool]") {
+  auto be = make_cpu_backend();
+  // Window 1: all equal -> (0,0). Window 2: max at (0,1) and (1,0) -> (0,1).
+  Tensor x = Tensor::host({1, 1, 2, 4}, {5, 5, 1, 3, 5, 5, 3, 2});
+  Tensor dy = Tensor::host({1, 1, 1, 2}, {1, 2}), dx = be->alloc(x.shape());
+  be->pool_backward(PoolKind::Max, x, dy, dx);
+  CHECK(dx.to_vector() == std::vector<float>{1, 0, 0, 2, 0, 0, 0, 0});
+}
+
+TEST_CASE("Gram matrix matches the naive loop", "[cpu][gram]") {
+  auto be = make_cpu_backend();
+  for (Shape s : {Shape{1, 1, 1, 1}, Shape{1, 5, 3, 7}, Shape{1, 64, 17, 19}}) {
+    DYNAMIC_SECTION(s.str()) {
+      Tensor f = random_tensor(s, 11, 0.f, 2.f), g = be->alloc({1, 1, s.c, s.c});
+      be->gram(f, g);
+      NST_CHECK_CLOSE(g.to_vector(), ref::gram(dbl(f), dims(f)), kOpTol);
+    }
+  }
+}
+
+TEST_CASE("content, style and TV losses match the naive loops, value and accumulated gradient", "[cpu][loss]") {
+  auto be = make_cpu_backend();
+  for (Shape s : {Shape{1, 1, 1, 1}, Shape{1, 3, 5, 9}, Shape{1, 32, 13, 11}}) {
+    DYNAMIC_SECTION(s.str()) {
+      Tensor f = random_tensor(s, 12, 0.f, 3.f), t = random_tensor(s, 13, 0.f, 3.f);
+      Tensor grad = random_tensor(s, 14);  // the ops add into it
+      ref::Vec g_ref = dbl(grad);
+      double v = be->content_loss(f, t, 0.7, grad);
+      double v_ref = ref::content_loss(dbl(f), dbl(t), 0.7, &g_ref);
+      CHECK(nst::test::rel_err(v, v_ref) <= kOpTol);
+      NST_CHECK_CLOSE(grad.to_vector(), g_ref, kOpTol);
+
+      Tensor tg = be->alloc({1, 1, s.c, s.c});
+      be->gram(random_tensor(s, 15, 0.f, 3.f), tg);
+      v = be->style_loss(f, tg, 3.5, grad);
+      v_ref = ref::style_loss(dbl(f), dims(f), dbl(tg), 3.5, &g_ref);
+      CHECK(nst::test::rel_err(v, v_ref) <= kOpTol);
+      NST_CHECK_CLOSE(grad.to_vector(), g_ref, kOpTol);
+    }
+  }
+  for (Shape s : {Shape{1, 3, 1, 1}, Shape{1, 3, 1, 6}, Shape{1, 3, 7, 1}, Shape{1, 3, 31, 17}}) {
+    DYNAMIC_SECTION("tv " << s.str()) {
+      Tensor X = random_tensor(s, 16, 0.f, 1.f), grad = random_tensor(s, 17);
+      ref::Vec g_ref = dbl(grad);
+      double v = be->tv_loss(X, 2.5, grad);
+      double v_ref = ref::tv_loss(dbl(X), dims(X), 2.5, &g_ref);
+      if (v_ref == 0) CHECK(v == 0);
+      else CHECK(nst::test::rel_err(v, v_ref) <= kOpTol);
+      NST_CHECK_CLOSE(grad.to_vector(), g_ref, kOpTol);
+    }
+  }
+}
+
+TEST_CASE("input normalisation forward and backward, RGB and BGR", "[cpu][normalize]") {
+  auto be = make_cpu_backend();
+  for (const Normalization& norm : {torchvision_normalization(), caffe_normalization()}) {
+    DYNAMIC_SECTION((norm.bgr ? "caffe" : "torchvision")) {
+      Tensor X = random_tensor({1, 3, 5, 7}, 18, 0.f, 1.f), x = be->alloc(X.shape());
+      be->normalize_forward(X, norm, x);
+      NST_CHECK_CLOSE(x.to_vector(), ref::normalize(dbl(X), dims(X), norm), kOpTol);
+      Tensor dx = random_tensor(X.shape(), 19), dX = random_tensor(X.shape(), 20);
+      ref::Vec expect = ref::normalize_backward(dbl(dx), dims(X), norm);
+      ref::Vec before = dbl(dX);
+      for (std::size_t i = 0; i < expect.size(); ++i) expect[i] += before[i];
+      be->normalize_backward(dx, norm, dX);
+      NST_CHECK_CLOSE(dX.to_vector(), expect, kOpTol);
+    }
+  }
+}
+
+TEST_CASE("vector ops for the optimisers", "[cpu][vector]") {
+  auto be = make_cpu_backend();
+  Shape s{1, 3, 11, 13};
+  Tensor x = random_tensor(s, 21), y = random_tensor(s, 22);
+  ref::Vec xd = dbl(x), yd = dbl(y);
+  double d = 0;
+  for (std::size_t i = 0; i < xd.size(); ++i) d += xd[i] * yd[i];
+  CHECK(nst::test::rel_err(be->dot(x, y), d) <= kOpTol);
+  be->axpy(-0.3f, x, y);
+  for (std::size_t i = 0; i < yd.size(); ++i) yd[i] += -0.3 * xd[i];
+  NST_CHECK_CLOSE(y.to_vector(), yd, kOpTol);
+  be->scale(1.7f, y);
+  for (double& v : yd) v *= 1.7;
+  NST_CHECK_CLOSE(y.to_vector(), yd, kOpTol);
+  be->copy(y, x);
+  CHECK(x.to_vector() == y.to_vector());
+  be->fill(x, 0.25f);
+  CHECK(x.to_vector() == std::vector<float>(x.numel(), 0.25f));
+}
+
+TEST_CASE("Adam step follows torch.optim.Adam with bias correction", "[cpu][adam]") {
+  auto be = make_cpu_backend();
+  Shape s{1, 3, 4, 5};
+  Tensor x = random_tensor(s, 23), m = be->alloc(s), v = be->alloc(s);
+  ref::Vec xd = dbl(x), md(xd.size()), vd(xd.size());
+  AdamState st;
+  st.lr = 0.05;
+  for (int step = 1; step <= 5; ++step) {
+    Tensor g = random_tensor(s, 100 + step);
+    ref::Vec gd = dbl(g);
+    st.step = step;
+    be->adam_step(st, g, m, v, x);
+    double bc1 = 1 - std::pow(0.9, step), bc2 = 1 - std::pow(0.999, step);
+    for (std::size_t i = 0; i < xd.size(); ++i) {
+      md[i] = 0.9 * md[i] + 0.1 * gd[i];
+      vd[i] = 0.999 * vd[i] + 0.001 * gd[i] * gd[i];
+      xd[i] -= 0.05 / bc1 * md[i] / (std::sqrt(vd[i]) / std::sqrt(bc2) + 1e-8);
+    }
+  }
+  NST_CHECK_CLOSE(x.to_vector(), xd, kOpTol);
+  NST_CHECK_CLOSE(m.to_vector(), md, kOpTol);
+  NST_CHECK_CLOSE(v.to_vector(), vd, kOpTol);
+}

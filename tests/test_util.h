@@ -1,0 +1,65 @@
+// Shared test helpers: seeded random data and the relative-L2 comparison every tier uses.
+#pragma once
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "nst/tensor.h"
+
+namespace nst::test {
+
+// Tolerances, one per tier (STYLE §3).
+constexpr double kOpTol = 1e-5;       // fast op vs double oracle
+constexpr double kFixtureTol = 1e-4;  // float32 engine vs PyTorch float64
+
+inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(gen);
+  return v;
+}
+
+inline Tensor random_tensor(Shape s, std::uint32_t seed, float lo = -1.f, float hi = 1.f) {
+  return Tensor::host(s, random_floats(s.numel(), seed, lo, hi));
+}
+
+struct Compare {
+  double rel = 0;  // ||a - b|| / ||b||
+  std::size_t worst = 0;
+  double a_worst = 0, b_worst = 0;
+  std::string str() const {
+    return "relative L2 " + std::to_string(rel) + ", worst at " + std::to_string(worst) + ": " +
+           std::to_string(a_worst) + " vs " + std::to_string(b_worst);
+  }
+};
+
+template <typename A, typename B>
+Compare compare(const A& a, const B& b) {
+  REQUIRE(a.size() == b.size());
+  Compare c;
+  double num = 0, den = 0, worst = -1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    double d = double(a[i]) - double(b[i]);
+    num += d * d;
+    den += double(b[i]) * double(b[i]);
+    if (std::abs(d) > worst) worst = std::abs(d), c.worst = i, c.a_worst = a[i], c.b_worst = b[i];
+  }
+  c.rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+  return c;
+}
+
+#define NST_CHECK_CLOSE(a, b, tol)            \
+  do {                                        \
+    auto cmp_ = ::nst::test::compare(a, b);   \
+    INFO(cmp_.str());                         \
+    CHECK(cmp_.rel <= (tol));                 \
+  } while (0)
+
+inline double rel_err(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+
+}  // namespace nst::test
