@@ -98,6 +98,8 @@ class Reader {
     if (H5Tget_class(type.get()) != H5T_STRING) fail(where, std::string("attribute '") + name + "' is not a string");
     if (attr_points(a.get()) != 1) fail(where, std::string("attribute '") + name + "' is not a single string");
     H5Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    // HDF5 converts no character set into another: read UTF-8 (h5py's default) as UTF-8.
+    NST_H5_CHECK(H5Tset_cset(mem.get(), H5Tget_cset(type.get())));
     if (H5Tis_variable_str(type.get()) > 0) {
       NST_H5_CHECK(H5Tset_size(mem.get(), H5T_VARIABLE));
       char* buf = nullptr;
@@ -187,13 +189,13 @@ class Reader {
     w.norm.bgr = order == "BGR";
     double scale = number_attr(f.get(), "input_scale", 1, false)[0];
     if (scale != 1 && scale != 255) fail("", "input_scale is " + std::to_string(scale) + ", expected 1 or 255");
-    w.norm.scale = float(scale);
+    w.norm.scale = scale;
     auto mean = number_attr(f.get(), "mean", 3, false);
     auto stdv = number_attr(f.get(), "std", 3, false);
     for (int c = 0; c < 3; ++c) {
       if (!(stdv[c] > 0)) fail("", "std[" + std::to_string(c) + "] is " + std::to_string(stdv[c]) + ", expected > 0");
-      w.norm.mean[c] = float(mean[c]);
-      w.norm.std[c] = float(stdv[c]);
+      w.norm.mean[c] = mean[c];
+      w.norm.std[c] = stdv[c];
     }
     hsize_t in = 3;
     for (std::size_t i = 0; i < 16; ++i) {
@@ -272,9 +274,10 @@ void save_weights(const std::string& path, const Weights& w) {
       write_string_attr(f.get(), "source_model", w.source_model);
       write_string_attr(f.get(), "source_sha256", w.source_sha256);
       write_string_attr(f.get(), "input_channel_order", w.norm.bgr ? "BGR" : "RGB");
-      write_number_attr(f.get(), "input_scale", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &w.norm.scale, 1, true);
-      write_number_attr(f.get(), "mean", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, w.norm.mean, 3, false);
-      write_number_attr(f.get(), "std", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, w.norm.std, 3, false);
+      // SPEC §1: the writer stores the floats as float32 (HDF5 rounds the doubles on writing).
+      write_number_attr(f.get(), "input_scale", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, &w.norm.scale, 1, true);
+      write_number_attr(f.get(), "mean", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, w.norm.mean, 3, false);
+      write_number_attr(f.get(), "std", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, w.norm.std, 3, false);
       for (std::size_t i = 0; i < 16; ++i) {
         const ConvWeights& cw = w.convs[i];
         NST_ASSERT(cw.weight.size() == std::size_t(cw.out) * cw.in * 9 && cw.bias.size() == std::size_t(cw.out),
@@ -302,8 +305,8 @@ void save_weights(const std::string& path, const Weights& w) {
 Normalization torchvision_normalization() {
   Normalization n;
   n.bgr = false;
-  n.scale = 1.f;
-  const float mean[3] = {0.485f, 0.456f, 0.406f}, stdv[3] = {0.229f, 0.224f, 0.225f};
+  n.scale = 1;
+  const double mean[3] = {0.485, 0.456, 0.406}, stdv[3] = {0.229, 0.224, 0.225};
   for (int c = 0; c < 3; ++c) n.mean[c] = mean[c], n.std[c] = stdv[c];
   return n;
 }
@@ -311,9 +314,9 @@ Normalization torchvision_normalization() {
 Normalization caffe_normalization() {
   Normalization n;
   n.bgr = true;
-  n.scale = 255.f;
-  const float mean[3] = {103.939f, 116.779f, 123.68f};
-  for (int c = 0; c < 3; ++c) n.mean[c] = mean[c], n.std[c] = 1.f;
+  n.scale = 255;
+  const double mean[3] = {103.939, 116.779, 123.68};
+  for (int c = 0; c < 3; ++c) n.mean[c] = mean[c], n.std[c] = 1;
   return n;
 }
 

@@ -16,11 +16,12 @@ namespace nst {
 enum class PoolKind { Max, Avg };
 
 // SPEC §1: x[c] = (scale * X[perm(c)] - mean[c]) / std[c]; perm swaps R and B when bgr.
+// Kept in double, exactly as the file stores them; each backend rounds what it computes from them.
 struct Normalization {
   bool bgr = false;
-  float scale = 1.f;
-  float mean[3] = {0.f, 0.f, 0.f};
-  float std[3] = {1.f, 1.f, 1.f};
+  double scale = 1;
+  double mean[3] = {0, 0, 0};
+  double std[3] = {1, 1, 1};
 };
 
 // Hyperparameters are doubles, as Python's floats are in torch.optim.Adam: scalars such as 1 - beta2 are

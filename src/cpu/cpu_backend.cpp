@@ -42,7 +42,7 @@ class CpuBackend final : public Backend {
     for (int c = 0; c < 3; ++c) {
       const float* src = X.data() + (norm.bgr ? 2 - c : c) * plane;
       float* dst = x.data() + c * plane;
-      float a = norm.scale / norm.std[c], b = norm.mean[c] / norm.std[c];
+      float a = float(norm.scale / norm.std[c]), b = float(norm.mean[c] / norm.std[c]);
       for (std::size_t i = 0; i < plane; ++i) dst[i] = a * src[i] - b;
     }
   }
@@ -53,7 +53,7 @@ class CpuBackend final : public Backend {
     for (int c = 0; c < 3; ++c) {
       const float* src = dx.data() + c * plane;
       float* dst = dX.data() + (norm.bgr ? 2 - c : c) * plane;
-      float a = norm.scale / norm.std[c];
+      float a = float(norm.scale / norm.std[c]);
       for (std::size_t i = 0; i < plane; ++i) dst[i] += a * src[i];
     }
   }
