@@ -15,14 +15,14 @@ RefObjective::RefObjective(const Weights& weights, const LossConfig& config, con
   for (int l : cfg_.content_layers) last_ = std::max(last_, l);
   for (int l : cfg_.style_layers) last_ = std::max(last_, l);
   std::vector<Dims> dims;
-  std::vector<Vec> acts = forward(content, &dims);
+  std::vector<Vec> acts = forward(w_, cfg_.pooling, last_, content, &dims);
   for (int l : cfg_.content_layers) content_targets_.push_back(acts[l]);
   if (blend.empty()) blend.assign(styles.size(), 1.0);
   double sum = 0;
   for (double b : blend) sum += b;
   style_targets_.assign(cfg_.style_layers.size(), Vec());
   for (std::size_t k = 0; k < styles.size(); ++k) {
-    acts = forward(styles[k], &dims);
+    acts = forward(w_, cfg_.pooling, last_, styles[k], &dims);
     for (std::size_t s = 0; s < cfg_.style_layers.size(); ++s) {
       int l = cfg_.style_layers[s];
       Vec g = gram(acts[l], dims[l]);
@@ -32,32 +32,32 @@ RefObjective::RefObjective(const Weights& weights, const LossConfig& config, con
   }
 }
 
-std::vector<Vec> RefObjective::forward(const Image& X, std::vector<Dims>* dims) const {
+std::vector<Vec> forward(const Weights& w, PoolKind pooling, int last, const Image& X, std::vector<Dims>* dims) {
   std::vector<Vec> acts;
-  dims->clear();
-  Vec x = normalize(X.data, X.dims, w_.norm);
+  if (dims) dims->clear();
+  Vec x = normalize(X.data, X.dims, w.norm);
   Dims d = X.dims;
-  for (int i = 0; i <= last_; ++i) {
+  for (int i = 0; i <= last; ++i) {
     const LayerInfo& l = vgg19_layers()[i];
     if (l.kind == LayerKind::Conv) {
-      const ConvWeights& cw = w_.convs[l.conv];
+      const ConvWeights& cw = w.convs[l.conv];
       x = conv(x, d, to_double(cw.weight), to_double(cw.bias), cw.out);
       d.c = cw.out;
     } else if (l.kind == LayerKind::Relu) {
       x = relu(x);
     } else {
-      x = pool(cfg_.pooling, x, d);
+      x = pool(pooling, x, d);
       d.h /= 2, d.w /= 2;
     }
     acts.push_back(x);
-    dims->push_back(d);
+    if (dims) dims->push_back(d);
   }
   return acts;
 }
 
 LossValues RefObjective::loss(const Image& X) const {
   std::vector<Dims> dims;
-  std::vector<Vec> acts = forward(X, &dims);
+  std::vector<Vec> acts = forward(w_, cfg_.pooling, last_, X, &dims);
   LossValues v;
   for (std::size_t k = 0; k < cfg_.content_layers.size(); ++k)
     v.content += content_loss(acts[cfg_.content_layers[k]], content_targets_[k], cfg_.content_weight, nullptr);

@@ -15,6 +15,9 @@ struct Image {
 
 Image image_from(const Tensor& host);
 
+// Activations of layers 0..last for image X (and their dims, when asked for).
+std::vector<Vec> forward(const Weights& w, PoolKind pooling, int last, const Image& X, std::vector<Dims>* dims = nullptr);
+
 class RefObjective {
  public:
   RefObjective(const Weights& weights, const LossConfig& config, const Image& content, const std::vector<Image>& styles,
@@ -22,9 +25,6 @@ class RefObjective {
   LossValues loss(const Image& X) const;
 
  private:
-  // Activations of layers 0..last for image X.
-  std::vector<Vec> forward(const Image& X, std::vector<Dims>* dims) const;
-
   const Weights& w_;
   LossConfig cfg_;
   int last_ = 0;
