@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -54,6 +55,12 @@ class H5Id {
 
 // HDF5 prints a stack of errors to stderr by default; we report one line of our own instead.
 void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// The shortest text that reads back as x: "256", "0", "-1e-09", "255.0000001" (std::to_string gives "-0.000000").
+std::string num_str(double x) {
+  char buf[32];
+  return std::string(buf, std::to_chars(buf, buf + sizeof buf, x).ptr);
+}
 
 std::string dims_str(const std::vector<hsize_t>& d) {
   std::string s = "[";
@@ -152,6 +159,12 @@ class Reader {
     if (dims != expect) fail(where, "is " + dims_str(dims) + ", expected " + dims_str(expect));
     std::size_t n = 1;
     for (hsize_t d : dims) n *= d;
+    // A dataset can declare far more values than the file holds (never-written chunks read as fill
+    // values): check before allocating. Uncompressed data must occupy 4 bytes per value.
+    H5Id dcpl(H5Dget_create_plist(ds.get()), H5Pclose);
+    if (dcpl.valid() && H5Pget_nfilters(dcpl.get()) == 0 && H5Dget_storage_size(ds.get()) < n * sizeof(float))
+      fail(where, "holds " + std::to_string(H5Dget_storage_size(ds.get())) + " bytes of data for " + std::to_string(n) +
+                      " values (truncated or never written)");
     std::vector<float> v(n);
     if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
       fail(where, "cannot be read (truncated or corrupt file)");
@@ -170,7 +183,7 @@ class Reader {
     if (rank != 4) fail(gname + "/weight", "has rank " + std::to_string(rank) + ", expected 4 ([out,in,3,3])");
     hsize_t dims[4];
     H5Sget_simple_extent_dims(space.get(), dims, nullptr);
-    if (dims[0] == 0 || dims[0] > 65536) fail(gname + "/weight", "has " + std::to_string(dims[0]) + " output channels");
+    if (dims[0] == 0 || dims[0] > 4096) fail(gname + "/weight", "has " + std::to_string(dims[0]) + " output channels");
     return dims[0];
   }
 
@@ -188,12 +201,12 @@ class Reader {
     if (order != "RGB" && order != "BGR") fail("", "input_channel_order is '" + order + "', expected RGB or BGR");
     w.norm.bgr = order == "BGR";
     double scale = number_attr(f.get(), "input_scale", 1, false)[0];
-    if (scale != 1 && scale != 255) fail("", "input_scale is " + std::to_string(scale) + ", expected 1 or 255");
+    if (scale != 1 && scale != 255) fail("", "input_scale is " + num_str(scale) + ", expected 1 or 255");
     w.norm.scale = scale;
     auto mean = number_attr(f.get(), "mean", 3, false);
     auto stdv = number_attr(f.get(), "std", 3, false);
     for (int c = 0; c < 3; ++c) {
-      if (!(stdv[c] > 0)) fail("", "std[" + std::to_string(c) + "] is " + std::to_string(stdv[c]) + ", expected > 0");
+      if (!(stdv[c] > 0)) fail("", "std[" + std::to_string(c) + "] is " + num_str(stdv[c]) + ", expected > 0");
       w.norm.mean[c] = mean[c];
       w.norm.std[c] = stdv[c];
     }
