@@ -23,8 +23,10 @@ struct ConvCase {
 
 TEST_CASE("conv forward and backward-data match the naive loops", "[cpu][conv]") {
   auto be = make_cpu_backend();
-  // 1x1 images, one channel, odd sizes, and one wide enough that im2col works in several row tiles.
-  const ConvCase cases[] = {{1, 1, 1, 1}, {1, 5, 7, 3}, {3, 17, 13, 4}, {8, 9, 16, 1}, {16, 33, 31, 24}, {64, 45, 300, 8}};
+  // 1x1 images, one channel, odd sizes, C < O and C > O, and two wide enough that the im2col and col2im
+  // buffers work in several row tiles.
+  const ConvCase cases[] = {{1, 1, 1, 1},     {1, 5, 7, 3},     {3, 17, 13, 4},  {8, 9, 16, 1},
+                            {16, 33, 31, 24}, {64, 45, 300, 8}, {64, 45, 300, 96}};
   for (const auto& cc : cases) {
     DYNAMIC_SECTION("C=" << cc.c << " H=" << cc.h << " W=" << cc.w << " O=" << cc.o) {
       Tensor x = random_tensor({1, cc.c, cc.h, cc.w}, 1);
