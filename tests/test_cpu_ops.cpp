@@ -187,3 +187,21 @@ TEST_CASE("Adam step follows torch.optim.Adam with bias correction", "[cpu][adam
   NST_CHECK_CLOSE(m.to_vector(), md, kOpTol);
   NST_CHECK_CLOSE(v.to_vector(), vd, kOpTol);
 }
+
+TEST_CASE("to_rgb8 clamps, rounds halves up and interleaves the channels", "[cpu][image]") {
+  auto be = make_cpu_backend();
+  // One row of 4 pixels; channel planes R, G, B.
+  Tensor X = Tensor::host({1, 3, 1, 4}, {-0.1f, 0.f, 0.5f, 1.2f,                         // R
+                                         1.f, 10.f / 255.f, 0.25f, std::nanf(""),          // G
+                                         254.5f / 255.f, 1.49f / 255.f, 0.999f, 0.0019f}); // B
+  std::vector<std::uint8_t> out(12);
+  be->to_rgb8(X, out.data());
+  CHECK(out == std::vector<std::uint8_t>{0, 255, 255, 0, 10, 1, 128, 64, 255, 255, 0, 0});
+  // Every 8-bit level survives the round trip value/255 -> byte (SPEC §3 reads files as value/255).
+  Tensor levels = be->alloc({1, 3, 1, 256});
+  for (int c = 0; c < 3; ++c)
+    for (int k = 0; k < 256; ++k) levels.data()[c * 256 + k] = float(k) / 255.f;
+  std::vector<std::uint8_t> bytes(256 * 3);
+  be->to_rgb8(levels, bytes.data());
+  for (int k = 0; k < 256; ++k) CHECK(bytes[k * 3 + 1] == k);
+}

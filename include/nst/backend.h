@@ -6,6 +6,7 @@
 // cross-correlation with OIHW weights; weights are frozen, so there is no weight gradient. Ops that write a
 // gradient *accumulate* into it (`+=`), so the losses on one layer can share one buffer.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,14 @@ struct AdamState {
   double lr = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   int step = 0;  // the step being taken, starting at 1
 };
+
+// The float scalars of one Adam step, formed as torch.optim.Adam forms them (in double, rounded once), so
+// that every backend's update is the same: m = b1 m + a1 g; v = b2 v + a2 g^2;
+// x -= step_size * (m / (sqrt(v) / bc2_sqrt + eps)).
+struct AdamScalars {
+  float b1, b2, a1, a2, bc2_sqrt, step_size, eps;
+};
+AdamScalars adam_scalars(const AdamState& s);
 
 class Backend {
  public:
@@ -72,6 +81,10 @@ class Backend {
   virtual double dot(const Tensor& x, const Tensor& y) = 0;    // accumulated in double
   // torch.optim.Adam's update of x with gradient g, first and second moments m and v.
   virtual void adam_step(const AdamState& s, const Tensor& g, Tensor& m, Tensor& v, Tensor& x) = 0;
+
+  // The image X (1x3xHxW) clamped to [0,1] and rounded to 8 bits (round(255 v), halves up), interleaved
+  // RGB, H*W*3 bytes into host memory.
+  virtual void to_rgb8(const Tensor& X, std::uint8_t* out) = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

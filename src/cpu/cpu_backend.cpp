@@ -241,22 +241,28 @@ class CpuBackend final : public Backend {
     check_same(g, x, "adam_step");
     check_same(m, x, "adam_step");
     check_same(v, x, "adam_step");
-    // torch.optim.Adam (single-tensor path): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
-    // denom = sqrt(v)/sqrt(1-b2^t) + eps; x -= lr/(1-b1^t) * m/denom, each scalar rounded to float once.
-    const float b1 = float(st.beta1), b2 = float(st.beta2), a1 = float(1 - st.beta1), a2 = float(1 - st.beta2);
-    const float bc2_sqrt = float(std::sqrt(1 - std::pow(st.beta2, st.step)));
-    const float step_size = float(st.lr / (1 - std::pow(st.beta1, st.step)));
-    const float eps = float(st.eps);
+    const AdamScalars a = adam_scalars(st);
     const float* gp = g.data();
     float *mp = m.data(), *vp = v.data(), *xp = x.data();
     std::size_t n = x.numel();
 #pragma omp parallel for simd schedule(static)
     for (std::size_t i = 0; i < n; ++i) {
-      mp[i] = b1 * mp[i] + a1 * gp[i];
-      vp[i] = b2 * vp[i] + a2 * (gp[i] * gp[i]);
-      float denom = std::sqrt(vp[i]) / bc2_sqrt + eps;
-      xp[i] -= step_size * (mp[i] / denom);
+      mp[i] = a.b1 * mp[i] + a.a1 * gp[i];
+      vp[i] = a.b2 * vp[i] + a.a2 * (gp[i] * gp[i]);
+      float denom = std::sqrt(vp[i]) / a.bc2_sqrt + a.eps;
+      xp[i] -= a.step_size * (mp[i] / denom);
     }
+  }
+
+  void to_rgb8(const Tensor& X, std::uint8_t* out) override {
+    const Shape& s = X.shape();
+    NST_ASSERT(s.n == 1 && s.c == 3, "to_rgb8 needs a 1x3xHxW image");
+    std::size_t plane = std::size_t(s.h) * s.w;
+    for (std::size_t i = 0; i < plane; ++i)
+      for (int c = 0; c < 3; ++c) {
+        float v = std::clamp(X.data()[c * plane + i], 0.f, 1.f);  // NaN would pass clamp: map it to 0
+        out[i * 3 + c] = std::uint8_t(v == v ? std::floor(v * 255.f + 0.5f) : 0.f);
+      }
   }
 
  private:

@@ -1,0 +1,9 @@
+// ReLU backward: dx = dy where y > 0, else 0 (y is the ReLU's output; dx may alias dy).
+#pragma once
+#include "common.cuh"
+
+namespace nst::kernels {
+
+void launch_relu_backward(const float* y, const float* dy, float* dx, std::size_t n, cudaStream_t stream);
+
+}  // namespace nst::kernels
