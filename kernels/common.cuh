@@ -1,13 +1,15 @@
-// What every kernel file includes: the CUDA runtime under nvcc or its host emulation otherwise, the
-// status check, one launch helper, and the reductions our kernels share.
+// What every kernel file includes: the CUDA runtime, or its host emulation where NST_CUDA_EMU is defined
+// (the tests that run kernels on the CPU), the status check, one launch helper, and the reductions our
+// kernels share. Host-only code of the CUDA backend may include it too (compiled by g++ against the real
+// runtime): the device parts are then left out.
 #pragma once
 #include <cstddef>
 #include <string>
 
-#if defined(__CUDACC__)
-#include <cuda_runtime.h>
-#else
+#if defined(NST_CUDA_EMU)
 #include "emu/cuda_emu.h"
+#else
+#include <cuda_runtime.h>
 #endif
 
 #include "nst/error.h"
@@ -30,6 +32,16 @@ inline unsigned blocks_for(std::size_t n, int block = kBlock) {
   return unsigned(b == 0 ? 1 : b);
 }
 
+// Grids of reductions are capped; kernels stride over the rest, and each block writes one partial sum
+// that the host adds up in double (a few hundred values).
+constexpr unsigned kMaxReductionBlocks = 1024;
+inline unsigned reduction_blocks(std::size_t n) {
+  unsigned b = blocks_for(n);
+  return b < kMaxReductionBlocks ? b : kMaxReductionBlocks;
+}
+
+#if defined(__CUDACC__) || defined(NST_CUDA_EMU)
+
 // Launches kernel<<<grid, block, shared, stream>>>(args...) under nvcc, or runs it under host emulation,
 // and checks the launch once, naming the kernel.
 template <typename... Params, typename... Args>
@@ -44,14 +56,6 @@ void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, 
   cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess)
     throw ::nst::Error(std::string("launch of ") + name + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
-}
-
-// Grids of reductions are capped; kernels stride over the rest, and each block writes one partial sum
-// that the host adds up in double (a few hundred values).
-constexpr unsigned kMaxReductionBlocks = 1024;
-inline unsigned reduction_blocks(std::size_t n) {
-  unsigned b = blocks_for(n);
-  return b < kMaxReductionBlocks ? b : kMaxReductionBlocks;
 }
 
 // Sum over the 32 lanes of a warp; every lane gets the total.
@@ -74,5 +78,7 @@ __device__ __forceinline__ T block_sum(T v, T* scratch) {
   if (warp == 0) v = warp_sum(v);
   return v;
 }
+
+#endif  // defined(__CUDACC__) || defined(NST_CUDA_EMU)
 
 }  // namespace nst::kernels

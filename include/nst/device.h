@@ -1,7 +1,10 @@
-// Which CUDA devices this process can use, asked without ever failing: a machine without a driver or a GPU
-// gets a reason, not a crash, and the engine runs on the CPU.
+// Which backend runs: CUDA devices asked about without ever failing (a machine without a driver or a GPU
+// gets a reason, not a crash), and the choice behind --device auto|cpu|cuda[:N].
 #pragma once
+#include <memory>
 #include <string>
+
+#include "nst/backend.h"
 
 namespace nst {
 
@@ -13,5 +16,20 @@ struct CudaProbe {
 };
 
 CudaProbe probe_cuda();
+
+// --precision: fp32 everywhere, or TF32 tensor cores for cuDNN convolutions and cuBLAS GEMMs.
+enum class Precision { FP32, TF32 };
+
+// The CUDA backend on device N; throws nst::Error when this build has none or the device cannot be used.
+std::unique_ptr<Backend> make_cuda_backend(int device, Precision precision);
+
+struct BackendChoice {
+  std::unique_ptr<Backend> backend;
+  std::string note;  // one line for the user when "auto" fell back to the CPU, else empty
+};
+
+// "auto" (CUDA when a usable device exists, else the CPU with a note saying why), "cpu", "cuda" or
+// "cuda:N". Anything else is a UsageError; "cuda" without a usable device is an Error.
+BackendChoice make_backend(const std::string& device, Precision precision = Precision::FP32);
 
 }  // namespace nst

@@ -18,7 +18,9 @@ enum class Device { Host, Cuda };
 struct Shape {
   int n = 1, c = 1, h = 1, w = 1;
   std::size_t numel() const { return std::size_t(n) * c * h * w; }
-  bool operator==(const Shape&) const = default;
+  // Spelled out: nvcc compiles this header as C++17, which has no defaulted comparisons.
+  bool operator==(const Shape& o) const { return n == o.n && c == o.c && h == o.h && w == o.w; }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
   std::string str() const;  // "[1,64,32,32]"
 };
 

@@ -1,5 +1,6 @@
-// probe_cuda() for builds without the CUDA toolkit.
+// probe_cuda() and make_cuda_backend() for builds without the CUDA toolkit.
 #include "nst/device.h"
+#include "nst/error.h"
 
 namespace nst {
 
@@ -7,6 +8,10 @@ CudaProbe probe_cuda() {
   CudaProbe p;
   p.reason = "this build has no CUDA backend (configured without nvcc)";
   return p;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(int, Precision) {
+  throw Error("this build has no CUDA backend (configured without nvcc)");
 }
 
 }  // namespace nst

@@ -1,9 +1,34 @@
 // kernels/relu.cu under host emulation vs the CPU backend.
+#include <limits>
+
 #include "nst/backend.h"
 #include "relu.cuh"
 #include "test_util.h"
 
 using namespace nst;
+
+TEST_CASE("relu_forward kernel matches the CPU backend, in place too", "[kernels][emu]") {
+  auto be = make_cpu_backend();
+  for (std::size_t n : {std::size_t(1), std::size_t(255), std::size_t(257), std::size_t(3 * 37 * 41)}) {
+    DYNAMIC_SECTION("n=" << n) {
+      Shape s{1, 1, 1, int(n)};
+      Tensor x = test::random_tensor(s, 3);
+      // NaN and -0 must both come out as +0, as on the CPU (no infinities: they would make the L2 NaN).
+      const float special[] = {std::numeric_limits<float>::quiet_NaN(), -0.f, 0.f, -1e30f, 1e30f};
+      for (std::size_t i = 0; i < std::size(special) && i < n; ++i) x.data()[i] = special[i];
+      Tensor want = be->alloc(s);
+      be->relu_forward(x, want);
+      std::vector<float> y(n + 2, 12345.f);  // guard values around the output
+      kernels::launch_relu_forward(x.data(), y.data() + 1, n, nullptr);
+      CHECK(y.front() == 12345.f);
+      CHECK(y.back() == 12345.f);
+      NST_CHECK_CLOSE(std::vector<float>(y.begin() + 1, y.end() - 1), want.to_vector(), test::kOpTol);
+      for (std::size_t i = 0; i < std::size(special) && i < n; ++i) CHECK(!std::signbit(y[1 + i]));
+      kernels::launch_relu_forward(x.data(), x.data(), n, nullptr);
+      NST_CHECK_CLOSE(x.to_vector(), want.to_vector(), test::kOpTol);
+    }
+  }
+}
 
 TEST_CASE("relu_backward kernel matches the CPU backend, in place too", "[kernels][emu]") {
   auto be = make_cpu_backend();

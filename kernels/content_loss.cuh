@@ -1,0 +1,14 @@
+// Content loss on one layer (SPEC §3): the squared distance of the features f to the target, and its
+// gradient, in one pass.
+#pragma once
+#include "common.cuh"
+
+namespace nst::kernels {
+
+// d = f - target: grad[i] += k * d[i] (k = 2 weight / N, formed by the caller as the CPU backend does), and
+// partials[b] = the sum of d^2 over the elements block b visited. Returns the number of partials written,
+// reduction_blocks(n); the caller adds them up in double and scales by weight / N.
+unsigned launch_content_loss(const float* f, const float* target, float k, float* grad, std::size_t n,
+                             float* partials, cudaStream_t stream);
+
+}  // namespace nst::kernels

@@ -1,0 +1,13 @@
+// The style loss's Gram difference on one layer (SPEC §3): D = G - T in place, and ||D||_F^2. The backend
+// then forms the gradient as D F with cuBLAS.
+#pragma once
+#include "common.cuh"
+
+namespace nst::kernels {
+
+// G[i] -= T[i] over the n = C*C entries, and partials[b] = the sum of D^2 over the entries block b visited.
+// Returns the number of partials written, reduction_blocks(n); the caller adds them up in double and
+// scales by weight / C^2.
+unsigned launch_gram_diff(float* G, const float* T, std::size_t n, float* partials, cudaStream_t stream);
+
+}  // namespace nst::kernels

@@ -1,0 +1,43 @@
+#include <cstdlib>
+
+#include "nst/device.h"
+#include "nst/error.h"
+
+namespace nst {
+
+BackendChoice make_backend(const std::string& device, Precision precision) {
+  BackendChoice c;
+  if (device == "cpu") {
+    c.backend = make_cpu_backend();
+    return c;
+  }
+  if (device == "auto") {
+    CudaProbe p = probe_cuda();
+    if (p.devices > 0) {
+      c.backend = make_cuda_backend(0, precision);
+    } else {
+      c.backend = make_cpu_backend();
+      c.note = "nst: running on the CPU: " + p.reason;
+    }
+    return c;
+  }
+  int index = 0;
+  if (device.rfind("cuda:", 0) == 0) {
+    std::string n = device.substr(5);
+    char* end = nullptr;
+    long v = std::strtol(n.c_str(), &end, 10);
+    if (n.empty() || *end || v < 0 || v > 1023) throw UsageError("--device: '" + device + "' is not cuda:N with N a device number");
+    index = int(v);
+  } else if (device != "cuda") {
+    throw UsageError("--device: expected auto, cpu, cuda or cuda:N, got '" + device + "'");
+  }
+  CudaProbe p = probe_cuda();
+  if (p.devices == 0) throw Error("--device " + device + ": " + p.reason);
+  if (index >= p.devices)
+    throw Error("--device " + device + ": there are only " + std::to_string(p.devices) + " CUDA devices (cuda:0 .. cuda:" +
+                std::to_string(p.devices - 1) + ")");
+  c.backend = make_cuda_backend(index, precision);
+  return c;
+}
+
+}  // namespace nst

@@ -1,0 +1,59 @@
+// kernels/content_loss.cu (the content_loss kernel) under host emulation vs the CPU backend.
+#include <algorithm>
+#include <vector>
+
+#include "content_loss.cuh"
+#include "nst/backend.h"
+#include "test_util.h"
+
+using namespace nst;
+
+namespace {
+
+constexpr float kGuard = 12345.f;
+
+Shape shape_of(std::size_t n) {
+  // The large case as a layer's features (70 channels of 64x64): more elements than a capped grid has
+  // threads, so threads stride.
+  return n == std::size_t(64) * 64 * 70 ? Shape{1, 70, 64, 64} : Shape{1, 1, 1, int(n)};
+}
+
+}  // namespace
+
+TEST_CASE("content_loss kernel matches the CPU backend's value and accumulated gradient", "[kernels][emu]") {
+  auto be = make_cpu_backend();
+  const double weight = 1.7;
+  for (std::size_t n : {std::size_t(1), std::size_t(255), std::size_t(256), std::size_t(257), std::size_t(1000),
+                        std::size_t(64) * 64 * 70}) {
+    DYNAMIC_SECTION("n=" << n) {
+      Shape s = shape_of(n);
+      Tensor f = test::random_tensor(s, 1), target = test::random_tensor(s, 2);
+      float k = float(2 * weight / double(n));
+      // The kernel adds into what is there. Starting values of the increment's size, so that a missed or
+      // doubled increment shows in the relative error of the sum.
+      std::vector<float> grad0 = test::random_floats(n, 3, -2 * k, 2 * k);
+      Tensor want_grad = Tensor::host(s, grad0);
+      double want = be->content_loss(f, target, weight, want_grad);
+
+      std::vector<float> grad(n + 2, kGuard), partials(kernels::kMaxReductionBlocks + 2, kGuard);
+      std::copy(grad0.begin(), grad0.end(), grad.begin() + 1);
+      unsigned blocks = kernels::launch_content_loss(f.data(), target.data(), k, grad.data() + 1, n,
+                                                     partials.data() + 1, nullptr);
+      REQUIRE(blocks == kernels::reduction_blocks(n));
+      CHECK(grad.front() == kGuard);
+      CHECK(grad.back() == kGuard);
+      CHECK(partials.front() == kGuard);
+      CHECK(std::count(partials.begin() + 1 + blocks, partials.end(), kGuard) == long(partials.size() - 1 - blocks));
+
+      double sum = 0;
+      for (unsigned b = 0; b < blocks; ++b) sum += partials[1 + b];
+      double got = weight / double(n) * sum;
+      double value_err = test::rel_err(got, want);
+      auto grad_cmp = test::compare(std::vector<float>(grad.begin() + 1, grad.end() - 1), want_grad.to_vector());
+      WARN("content_loss n=" << n << ": value rel err " << value_err << ", gradient rel L2 " << grad_cmp.rel);
+      INFO("value " << got << " vs " << want);
+      CHECK(value_err <= 1e-5);
+      NST_CHECK_CLOSE(std::vector<float>(grad.begin() + 1, grad.end() - 1), want_grad.to_vector(), test::kOpTol);
+    }
+  }
+}
