@@ -6,11 +6,17 @@
 #include "nst/device.h"
 #include "nst/error.h"
 #include "nst/network.h"
+#include "nst/stylizer.h"
 #include "nst/weights.h"
 
 #ifndef NST_VERSION
 #define NST_VERSION "0.1.0"
 #endif
+
+namespace nst {
+std::string stylize_help();
+StylizeOptions parse_stylize(const std::vector<std::string>& args);
+}  // namespace nst
 
 namespace {
 
@@ -20,6 +26,8 @@ const char* kHelp =
     "usage: nst COMMAND [options]\n"
     "\n"
     "commands:\n"
+    "  stylize --content C --style S --output OUT [options]\n"
+    "                             paint C in the style of S (nst stylize --help lists every option)\n"
     "  info [--weights FILE.h5]   build, backends, CUDA devices, and a summary of a weights file\n"
     "\n"
     "options:\n"
@@ -67,6 +75,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cmd == "info") return info(args);
+    if (cmd == "stylize") {
+      for (const std::string& a : args)
+        if (a == "--help" || a == "-h") {
+          std::fputs(nst::stylize_help().c_str(), stdout);
+          return 0;
+        }
+      return nst::stylize(nst::parse_stylize(args));
+    }
     throw nst::UsageError("unknown command '" + cmd + "'; try nst --help");
   } catch (const nst::UsageError& e) {
     std::fprintf(stderr, "nst: %s\n", e.what());

@@ -6,25 +6,11 @@
 #include <vector>
 
 #include "adam.cuh"
+#include "guarded.h"
 #include "nst/backend.h"
 #include "test_util.h"
 
 using namespace nst;
-
-namespace {
-
-constexpr float kGuard = 12345.f;  // written around every output; the kernel must leave it alone
-
-// The tensor's values with one guard on each side.
-std::vector<float> guarded(const Tensor& t) {
-  std::vector<float> b(t.numel() + 2, kGuard);
-  std::copy(t.data(), t.data() + t.numel(), b.begin() + 1);
-  return b;
-}
-
-std::vector<float> inner(const std::vector<float>& b) { return std::vector<float>(b.begin() + 1, b.end() - 1); }
-
-}  // namespace
 
 TEST_CASE("adam_step kernel matches the CPU backend over 5 steps: x, m and v", "[kernels][emu]") {
   auto be = make_cpu_backend();
@@ -37,7 +23,7 @@ TEST_CASE("adam_step kernel matches the CPU backend over 5 steps: x, m and v", "
     INFO("n=" << n);
     Shape s{1, 1, 1, int(n)};
     Tensor x = test::random_tensor(s, 11, 0.f, 1.f), m = be->alloc(s), v = be->alloc(s);
-    std::vector<float> kx = guarded(x), km = guarded(m), kv = guarded(v);
+    test::Guarded<float> kx(x.to_vector()), km(m.to_vector()), kv(v.to_vector());
     AdamState st;
     st.lr = 0.02;
     for (int step = 1; step <= 5; ++step) {
@@ -46,19 +32,16 @@ TEST_CASE("adam_step kernel matches the CPU backend over 5 steps: x, m and v", "
       float k = grad_scale[step - 1];
       Tensor g = test::random_tensor(s, 100 + std::uint32_t(step), -k, k);
       be->adam_step(st, g, m, v, x);
-      kernels::launch_adam_step(g.data(), km.data() + 1, kv.data() + 1, kx.data() + 1, n, adam_scalars(st), nullptr);
-      const std::pair<const std::vector<float>*, const Tensor*> pairs[] = {{&kx, &x}, {&km, &m}, {&kv, &v}};
+      kernels::launch_adam_step(g.data(), km.data(), kv.data(), kx.data(), n, adam_scalars(st), nullptr);
+      const std::pair<const test::Guarded<float>*, const Tensor*> pairs[] = {{&kx, &x}, {&km, &m}, {&kv, &v}};
       for (auto [got, want] : pairs) {
-        std::vector<float> a = inner(*got), b = want->to_vector();
+        std::vector<float> a = got->values(), b = want->to_vector();
         NST_CHECK_CLOSE(a, b, test::kOpTol);
         worst = std::max(worst, test::compare(a, b).rel);
         for (std::size_t i = 0; i < n; ++i) worst_abs = std::max(worst_abs, std::abs(double(a[i]) - double(b[i])));
       }
     }
-    for (const auto* b : {&kx, &km, &kv}) {
-      CHECK(b->front() == kGuard);
-      CHECK(b->back() == kGuard);
-    }
+    for (const auto* b : {&kx, &km, &kv}) CHECK(b->guards_intact());
   }
   WARN("adam_step: worst relative L2 vs CPU backend over x, m, v, 5 steps, all sizes: " << worst
        << " (largest absolute difference " << worst_abs << ")");

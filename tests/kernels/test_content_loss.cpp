@@ -1,16 +1,14 @@
 // kernels/content_loss.cu (the content_loss kernel) under host emulation vs the CPU backend.
-#include <algorithm>
 #include <vector>
 
 #include "content_loss.cuh"
+#include "guarded.h"
 #include "nst/backend.h"
 #include "test_util.h"
 
 using namespace nst;
 
 namespace {
-
-constexpr float kGuard = 12345.f;
 
 Shape shape_of(std::size_t n) {
   // The large case as a layer's features (70 channels of 64x64): more elements than a capped grid has
@@ -35,25 +33,21 @@ TEST_CASE("content_loss kernel matches the CPU backend's value and accumulated g
       Tensor want_grad = Tensor::host(s, grad0);
       double want = be->content_loss(f, target, weight, want_grad);
 
-      std::vector<float> grad(n + 2, kGuard), partials(kernels::kMaxReductionBlocks + 2, kGuard);
-      std::copy(grad0.begin(), grad0.end(), grad.begin() + 1);
-      unsigned blocks = kernels::launch_content_loss(f.data(), target.data(), k, grad.data() + 1, n,
-                                                     partials.data() + 1, nullptr);
+      test::Guarded<float> grad(grad0), partials(kernels::kMaxReductionBlocks);
+      unsigned blocks = kernels::launch_content_loss(f.data(), target.data(), k, grad.data(), n, partials.data(),
+                                                     nullptr);
       REQUIRE(blocks == kernels::reduction_blocks(n));
-      CHECK(grad.front() == kGuard);
-      CHECK(grad.back() == kGuard);
-      CHECK(partials.front() == kGuard);
-      CHECK(std::count(partials.begin() + 1 + blocks, partials.end(), kGuard) == long(partials.size() - 1 - blocks));
+      CHECK(grad.guards_intact());
+      CHECK(partials.guards_intact());
+      CHECK(partials.unused_intact(blocks));
 
-      double sum = 0;
-      for (unsigned b = 0; b < blocks; ++b) sum += partials[1 + b];
-      double got = weight / double(n) * sum;
+      double got = weight / double(n) * partials.sum(blocks);
       double value_err = test::rel_err(got, want);
-      auto grad_cmp = test::compare(std::vector<float>(grad.begin() + 1, grad.end() - 1), want_grad.to_vector());
+      auto grad_cmp = test::compare(grad.values(), want_grad.to_vector());
       WARN("content_loss n=" << n << ": value rel err " << value_err << ", gradient rel L2 " << grad_cmp.rel);
       INFO("value " << got << " vs " << want);
       CHECK(value_err <= 1e-5);
-      NST_CHECK_CLOSE(std::vector<float>(grad.begin() + 1, grad.end() - 1), want_grad.to_vector(), test::kOpTol);
+      NST_CHECK_CLOSE(grad.values(), want_grad.to_vector(), test::kOpTol);
     }
   }
 }

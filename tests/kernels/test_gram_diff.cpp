@@ -1,18 +1,16 @@
 // kernels/gram_diff.cu (the gram_diff kernel) under host emulation vs a double computation from the CPU
 // backend's Grams, and vs the CPU backend's style loss value.
-#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "gram_diff.cuh"
+#include "guarded.h"
 #include "nst/backend.h"
 #include "test_util.h"
 
 using namespace nst;
 
 namespace {
-
-constexpr float kGuard = 12345.f;
 
 // Runs the kernel on copies of G and T inside guarded buffers and checks D = G - T and the sum of D^2
 // against double; returns the sum of the partials (in double, as the backend adds them).
@@ -25,18 +23,15 @@ double check_gram_diff(const std::vector<float>& G, const std::vector<float>& T,
     want_sum += want_d[i] * want_d[i];
   }
 
-  std::vector<float> d(n + 2, kGuard), partials(kernels::kMaxReductionBlocks + 2, kGuard);
-  std::copy(G.begin(), G.end(), d.begin() + 1);
-  unsigned blocks = kernels::launch_gram_diff(d.data() + 1, T.data(), n, partials.data() + 1, nullptr);
+  test::Guarded<float> d(G), partials(kernels::kMaxReductionBlocks);
+  unsigned blocks = kernels::launch_gram_diff(d.data(), T.data(), n, partials.data(), nullptr);
   REQUIRE(blocks == kernels::reduction_blocks(n));
-  CHECK(d.front() == kGuard);
-  CHECK(d.back() == kGuard);
-  CHECK(partials.front() == kGuard);
-  CHECK(std::count(partials.begin() + 1 + blocks, partials.end(), kGuard) == long(partials.size() - 1 - blocks));
+  CHECK(d.guards_intact());
+  CHECK(partials.guards_intact());
+  CHECK(partials.unused_intact(blocks));
 
-  double sum = 0;
-  for (unsigned b = 0; b < blocks; ++b) sum += partials[1 + b];
-  std::vector<float> got_d(d.begin() + 1, d.end() - 1);
+  double sum = partials.sum(blocks);
+  std::vector<float> got_d = d.values();
   double sum_err = test::rel_err(sum, want_sum);
   auto d_cmp = test::compare(got_d, want_d);
   WARN("gram_diff " << what << ": sum rel err " << sum_err << ", D rel L2 " << d_cmp.rel);

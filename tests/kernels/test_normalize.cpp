@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "guarded.h"
 #include "nst/backend.h"
 #include "nst/weights.h"
 #include "normalize.cuh"
@@ -13,7 +14,6 @@ using namespace nst;
 
 namespace {
 
-constexpr float kGuard = 12345.f;
 constexpr std::size_t kGuards = 3;  // sentinels on each side of an output
 
 struct Size {
@@ -28,21 +28,20 @@ struct Named {
 std::vector<Named> normalizations() { return {{"torchvision", torchvision_normalization()}, {"caffe", caffe_normalization()}}; }
 
 // `values` with kGuards sentinels before and after.
-std::vector<float> guarded(const std::vector<float>& values) {
-  std::vector<float> v(kGuards, kGuard);
-  v.insert(v.end(), values.begin(), values.end());
-  v.insert(v.end(), kGuards, kGuard);
-  return v;
+test::Guarded<float> guarded(const std::vector<float>& values) {
+  return test::Guarded<float>(values, test::kGuard, kGuards);
 }
 
-void check_guards(const std::vector<float>& v) {
-  for (std::size_t i = 0; i < kGuards; ++i) {
-    CHECK(v[i] == kGuard);
-    CHECK(v[v.size() - 1 - i] == kGuard);
-  }
+// Runs `check(norm, shape)` for each normalisation and image size, each in its own section.
+template <typename Check>
+void for_each_case(Check check) {
+  for (const Named& nn : normalizations())
+    for (Size sz : kSizes) {
+      DYNAMIC_SECTION(nn.name << " " << sz.h << "x" << sz.w) { check(nn.norm, Shape{1, 3, sz.h, sz.w}); }
+    }
 }
 
-std::vector<float> inner(const std::vector<float>& v) { return std::vector<float>(v.begin() + kGuards, v.end() - kGuards); }
+std::size_t plane(const Shape& s) { return std::size_t(s.h) * s.w; }
 
 }  // namespace
 
@@ -65,37 +64,27 @@ TEST_CASE("norm_params rounds the constants as the CPU backend does", "[kernels]
 
 TEST_CASE("normalize_forward kernel matches the CPU backend", "[kernels][emu]") {
   auto be = make_cpu_backend();
-  for (const Named& nn : normalizations())
-    for (Size sz : kSizes) {
-      DYNAMIC_SECTION(nn.name << " " << sz.h << "x" << sz.w) {
-        Shape s{1, 3, sz.h, sz.w};
-        std::size_t plane = std::size_t(sz.h) * sz.w;
-        Tensor X = test::random_tensor(s, 7, 0.f, 1.f);
-        Tensor want = be->alloc(s);
-        be->normalize_forward(X, nn.norm, want);
-        std::vector<float> x = guarded(std::vector<float>(s.numel(), 0.f));
-        kernels::launch_normalize_forward(X.data(), x.data() + kGuards, plane, kernels::norm_params(nn.norm), nullptr);
-        check_guards(x);
-        NST_CHECK_CLOSE(inner(x), want.to_vector(), test::kOpTol);
-      }
-    }
+  for_each_case([&](const Normalization& norm, Shape s) {
+    Tensor X = test::random_tensor(s, 7, 0.f, 1.f);
+    Tensor want = be->alloc(s);
+    be->normalize_forward(X, norm, want);
+    test::Guarded<float> x = guarded(std::vector<float>(s.numel(), 0.f));
+    kernels::launch_normalize_forward(X.data(), x.data(), plane(s), kernels::norm_params(norm), nullptr);
+    CHECK(x.guards_intact());
+    NST_CHECK_CLOSE(x.values(), want.to_vector(), test::kOpTol);
+  });
 }
 
 TEST_CASE("normalize_backward kernel accumulates as the CPU backend does", "[kernels][emu]") {
   auto be = make_cpu_backend();
-  for (const Named& nn : normalizations())
-    for (Size sz : kSizes) {
-      DYNAMIC_SECTION(nn.name << " " << sz.h << "x" << sz.w) {
-        Shape s{1, 3, sz.h, sz.w};
-        std::size_t plane = std::size_t(sz.h) * sz.w;
-        Tensor dx = test::random_tensor(s, 8);
-        std::vector<float> dX0 = test::random_floats(s.numel(), 9);  // what is accumulated into
-        Tensor want = Tensor::host(s, dX0);
-        be->normalize_backward(dx, nn.norm, want);
-        std::vector<float> dX = guarded(dX0);
-        kernels::launch_normalize_backward(dx.data(), dX.data() + kGuards, plane, kernels::norm_params(nn.norm), nullptr);
-        check_guards(dX);
-        NST_CHECK_CLOSE(inner(dX), want.to_vector(), test::kOpTol);
-      }
-    }
+  for_each_case([&](const Normalization& norm, Shape s) {
+    Tensor dx = test::random_tensor(s, 8);
+    std::vector<float> dX0 = test::random_floats(s.numel(), 9);  // what is accumulated into
+    Tensor want = Tensor::host(s, dX0);
+    be->normalize_backward(dx, norm, want);
+    test::Guarded<float> dX = guarded(dX0);
+    kernels::launch_normalize_backward(dx.data(), dX.data(), plane(s), kernels::norm_params(norm), nullptr);
+    CHECK(dX.guards_intact());
+    NST_CHECK_CLOSE(dX.values(), want.to_vector(), test::kOpTol);
+  });
 }

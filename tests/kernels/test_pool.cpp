@@ -1,11 +1,11 @@
 // kernels/pool.cu under host emulation vs the CPU backend: the pool_forward and pool_backward kernels, max
 // and avg, through the launchers (so with their production grid and block sizes).
-#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "guarded.h"
 #include "nst/backend.h"
 #include "pool.cuh"
 #include "test_util.h"
@@ -14,27 +14,11 @@ using namespace nst;
 
 namespace {
 
-// An output buffer with sentinels on both sides; its values start as NaN, so any value the kernel fails to
-// write fails the comparison.
-class Guarded {
- public:
-  static constexpr std::size_t kGuard = 8;
-  static constexpr float kSentinel = 12345.f;
-
-  explicit Guarded(std::size_t n) : buf_(n + 2 * kGuard, kSentinel) {
-    std::fill(buf_.begin() + kGuard, buf_.end() - kGuard, std::numeric_limits<float>::quiet_NaN());
-  }
-  float* data() { return buf_.data() + kGuard; }
-  std::vector<float> values() const { return {buf_.begin() + kGuard, buf_.end() - kGuard}; }
-  bool guards_intact() const {
-    auto sentinel = [](float v) { return v == kSentinel; };
-    return std::all_of(buf_.begin(), buf_.begin() + kGuard, sentinel) &&
-           std::all_of(buf_.end() - kGuard, buf_.end(), sentinel);
-  }
-
- private:
-  std::vector<float> buf_;
-};
+// An output buffer of n values with 8 guards on each side; its values start as NaN, so any value the
+// kernel fails to write fails the comparison.
+test::Guarded<float> output(std::size_t n) {
+  return test::Guarded<float>(std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()), test::kGuard, 8);
+}
 
 // The kernels sum and compare in the CPU backend's order, so they should agree bit for bit, not just
 // within the tolerance.
@@ -59,7 +43,7 @@ void check_against_cpu(PoolKind kind, const Tensor& x) {
   be->pool_forward(kind, x, y_want);
   be->pool_backward(kind, x, dy, dx_want);
 
-  Guarded y(y_want.numel());
+  test::Guarded<float> y = output(y_want.numel());
   kernels::launch_pool_forward(max, x.data(), y.data(), planes, H, W, nullptr);
   auto fwd = test::compare(y.values(), y_want.to_vector());
   WARN("pool_forward<" << kind_name(kind) << "> " << planes << "x" << H << "x" << W << ": " << fwd.str());
@@ -67,7 +51,8 @@ void check_against_cpu(PoolKind kind, const Tensor& x) {
   NST_CHECK_CLOSE(y.values(), y_want.to_vector(), test::kOpTol);
   CHECK(bit_mismatches(y.values(), y_want.to_vector()) == 0);
 
-  Guarded dx(x.numel());  // NaN garbage: every value, the dropped row and column included, must be written
+  // NaN garbage: every value, the dropped row and column included, must be written.
+  test::Guarded<float> dx = output(x.numel());
   kernels::launch_pool_backward(max, x.data(), dy.data(), dx.data(), planes, H, W, nullptr);
   auto bwd = test::compare(dx.values(), dx_want.to_vector());
   WARN("pool_backward<" << kind_name(kind) << "> " << planes << "x" << H << "x" << W << ": " << bwd.str());
@@ -118,12 +103,12 @@ TEST_CASE("pool_backward kernel sends a tied max's gradient to the first maximum
   std::vector<float> dx_want(H * W, 0.f);
   dx_want[1] = 10, dx_want[2] = 20, dx_want[11] = 30;
 
-  Guarded y(3);
+  test::Guarded<float> y = output(3);
   kernels::launch_pool_forward(true, xv.data(), y.data(), 1, H, W, nullptr);
   CHECK(y.values() == std::vector<float>{3, 5, -0.5f});
   CHECK(y.guards_intact());
 
-  Guarded dx(H * W);
+  test::Guarded<float> dx = output(H * W);
   kernels::launch_pool_backward(true, xv.data(), dyv.data(), dx.data(), 1, H, W, nullptr);
   CHECK(dx.values() == dx_want);
   CHECK(dx.guards_intact());

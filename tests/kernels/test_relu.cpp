@@ -1,6 +1,7 @@
 // kernels/relu.cu under host emulation vs the CPU backend.
 #include <limits>
 
+#include "guarded.h"
 #include "nst/backend.h"
 #include "relu.cuh"
 #include "test_util.h"
@@ -18,12 +19,11 @@ TEST_CASE("relu_forward kernel matches the CPU backend, in place too", "[kernels
       for (std::size_t i = 0; i < std::size(special) && i < n; ++i) x.data()[i] = special[i];
       Tensor want = be->alloc(s);
       be->relu_forward(x, want);
-      std::vector<float> y(n + 2, 12345.f);  // guard values around the output
-      kernels::launch_relu_forward(x.data(), y.data() + 1, n, nullptr);
-      CHECK(y.front() == 12345.f);
-      CHECK(y.back() == 12345.f);
-      NST_CHECK_CLOSE(std::vector<float>(y.begin() + 1, y.end() - 1), want.to_vector(), test::kOpTol);
-      for (std::size_t i = 0; i < std::size(special) && i < n; ++i) CHECK(!std::signbit(y[1 + i]));
+      test::Guarded<float> y(n);
+      kernels::launch_relu_forward(x.data(), y.data(), n, nullptr);
+      CHECK(y.guards_intact());
+      NST_CHECK_CLOSE(y.values(), want.to_vector(), test::kOpTol);
+      for (std::size_t i = 0; i < std::size(special) && i < n; ++i) CHECK(!std::signbit(y.data()[i]));
       kernels::launch_relu_forward(x.data(), x.data(), n, nullptr);
       NST_CHECK_CLOSE(x.to_vector(), want.to_vector(), test::kOpTol);
     }
@@ -38,11 +38,10 @@ TEST_CASE("relu_backward kernel matches the CPU backend, in place too", "[kernel
       Tensor y = test::random_tensor(s, 1), dy = test::random_tensor(s, 2);
       Tensor want = be->alloc(s);
       be->relu_backward(y, dy, want);
-      std::vector<float> dx(n + 2, 12345.f);  // guard values around the output
-      kernels::launch_relu_backward(y.data(), dy.data(), dx.data() + 1, n, nullptr);
-      CHECK(dx.front() == 12345.f);
-      CHECK(dx.back() == 12345.f);
-      NST_CHECK_CLOSE(std::vector<float>(dx.begin() + 1, dx.end() - 1), want.to_vector(), test::kOpTol);
+      test::Guarded<float> dx(n);
+      kernels::launch_relu_backward(y.data(), dy.data(), dx.data(), n, nullptr);
+      CHECK(dx.guards_intact());
+      NST_CHECK_CLOSE(dx.values(), want.to_vector(), test::kOpTol);
       kernels::launch_relu_backward(y.data(), dy.data(), dy.data(), n, nullptr);
       NST_CHECK_CLOSE(dy.to_vector(), want.to_vector(), test::kOpTol);
     }

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "guarded.h"
 #include "nst/backend.h"
 #include "to_rgb8.cuh"
 #include "test_util.h"
@@ -34,15 +35,10 @@ TEST_CASE("to_rgb8 kernel writes the CPU backend's bytes", "[kernels][emu]") {
       std::vector<std::uint8_t> want(bytes);
       be->to_rgb8(X, want.data());
 
-      constexpr std::size_t kGuards = 4;
-      constexpr unsigned char kGuard = 0xA5;
-      std::vector<unsigned char> out(bytes + 2 * kGuards, kGuard);  // guard bytes around the output
-      kernels::launch_to_rgb8(X.data(), out.data() + kGuards, sz.h, sz.w, nullptr);
-      for (std::size_t i = 0; i < kGuards; ++i) {
-        CHECK(out[i] == kGuard);
-        CHECK(out[out.size() - 1 - i] == kGuard);
-      }
-      std::vector<std::uint8_t> got(out.begin() + kGuards, out.end() - kGuards);
+      test::Guarded<std::uint8_t> out(bytes, 0xA5, 4);  // 4 guard bytes of 0xA5 on each side
+      kernels::launch_to_rgb8(X.data(), out.data(), sz.h, sz.w, nullptr);
+      CHECK(out.guards_intact());
+      std::vector<std::uint8_t> got = out.values();
       std::size_t mismatches = 0, first = 0;
       for (std::size_t i = bytes; i-- > 0;)
         if (got[i] != want[i]) ++mismatches, first = i;

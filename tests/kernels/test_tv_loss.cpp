@@ -1,7 +1,8 @@
 // kernels/tv_loss.cu (the tv_loss kernel) under host emulation vs the CPU backend.
-#include <algorithm>
+#include <cmath>
 #include <vector>
 
+#include "guarded.h"
 #include "nst/backend.h"
 #include "test_util.h"
 #include "tv_loss.cuh"
@@ -9,8 +10,6 @@
 using namespace nst;
 
 namespace {
-
-constexpr float kGuard = 12345.f;
 
 struct Image {
   int h, w;
@@ -36,20 +35,15 @@ TEST_CASE("tv_loss kernel matches the CPU backend's value and accumulated gradie
       Tensor want_grad = Tensor::host(s, grad0);
       double want = be->tv_loss(X, weight, want_grad);
 
-      std::vector<float> grad(n + 2, kGuard), partials(kernels::kMaxReductionBlocks + 2, kGuard);
-      std::copy(grad0.begin(), grad0.end(), grad.begin() + 1);
-      unsigned blocks = kernels::launch_tv_loss(X.data(), k2, grad.data() + 1, 3, im.h, im.w, partials.data() + 1,
-                                                nullptr);
+      test::Guarded<float> grad(grad0), partials(kernels::kMaxReductionBlocks);
+      unsigned blocks = kernels::launch_tv_loss(X.data(), k2, grad.data(), 3, im.h, im.w, partials.data(), nullptr);
       REQUIRE(blocks == kernels::reduction_blocks(n));
-      CHECK(grad.front() == kGuard);
-      CHECK(grad.back() == kGuard);
-      CHECK(partials.front() == kGuard);
-      CHECK(std::count(partials.begin() + 1 + blocks, partials.end(), kGuard) == long(partials.size() - 1 - blocks));
+      CHECK(grad.guards_intact());
+      CHECK(partials.guards_intact());
+      CHECK(partials.unused_intact(blocks));
 
-      double sum = 0;
-      for (unsigned b = 0; b < blocks; ++b) sum += partials[1 + b];
-      double got = weight / hw3 * sum;
-      std::vector<float> got_grad(grad.begin() + 1, grad.end() - 1);
+      double got = weight / hw3 * partials.sum(blocks);
+      std::vector<float> got_grad = grad.values();
       // A 1x1 image has no differences: the value is exactly 0 and the gradient unchanged.
       double value_err = want == 0 ? std::abs(got) : test::rel_err(got, want);
       auto grad_cmp = test::compare(got_grad, want_grad.to_vector());

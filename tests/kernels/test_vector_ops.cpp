@@ -1,9 +1,11 @@
 // kernels/vector_ops.cu (fill, axpy, scale, dot) under host emulation vs the CPU backend.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "guarded.h"
 #include "nst/backend.h"
 #include "test_util.h"
 #include "vector_ops.cuh"
@@ -12,77 +14,53 @@ using namespace nst;
 
 namespace {
 
-constexpr float kGuard = 12345.f;  // written around every output; the kernel must leave it alone
-
 // 1, one short of a block, one over a block, an odd size (3 x 37 x 41), and one larger than
 // kBlock * kMaxReductionBlocks, so the reduction grid is capped and its threads stride.
 std::vector<std::size_t> sizes() {
   return {1, 255, 257, 3 * 37 * 41, std::size_t(kernels::kBlock) * kernels::kMaxReductionBlocks * 2 + 77};
 }
 
-std::vector<float> guarded(const Tensor& t) {
-  std::vector<float> b(t.numel() + 2, kGuard);
-  std::copy(t.data(), t.data() + t.numel(), b.begin() + 1);
-  return b;
+// An op that updates a buffer in place, at every size: `run(be, want, got)` applies it through the CPU
+// backend to `want` and through the kernel to `got`, a guarded copy of the same random values.
+template <typename Run>
+void check_in_place(const char* name, std::uint32_t seed, Run run) {
+  auto be = make_cpu_backend();
+  double worst = 0;
+  for (std::size_t n : sizes()) {
+    INFO("n=" << n);
+    Tensor want = test::random_tensor(Shape{1, 1, 1, int(n)}, seed);
+    test::Guarded<float> got(want.to_vector());
+    run(*be, want, got.data());
+    CHECK(got.guards_intact());
+    NST_CHECK_CLOSE(got.values(), want.to_vector(), test::kOpTol);
+    worst = std::max(worst, test::compare(got.values(), want.to_vector()).rel);
+  }
+  WARN(name << ": worst relative L2 vs CPU backend: " << worst);
 }
-
-std::vector<float> inner(const std::vector<float>& b) { return std::vector<float>(b.begin() + 1, b.end() - 1); }
 
 }  // namespace
 
 TEST_CASE("fill kernel matches the CPU backend", "[kernels][emu]") {
-  auto be = make_cpu_backend();
-  double worst = 0;
-  for (std::size_t n : sizes()) {
-    INFO("n=" << n);
-    Shape s{1, 1, 1, int(n)};
-    Tensor want = test::random_tensor(s, 1);
-    std::vector<float> got = guarded(want);
-    be->fill(want, -0.375f);
-    kernels::launch_fill(got.data() + 1, -0.375f, n, nullptr);
-    CHECK(got.front() == kGuard);
-    CHECK(got.back() == kGuard);
-    NST_CHECK_CLOSE(inner(got), want.to_vector(), test::kOpTol);
-    worst = std::max(worst, test::compare(inner(got), want.to_vector()).rel);
-  }
-  WARN("fill: worst relative L2 vs CPU backend: " << worst);
+  check_in_place("fill", 1, [](Backend& be, Tensor& want, float* got) {
+    be.fill(want, -0.375f);
+    kernels::launch_fill(got, -0.375f, want.numel(), nullptr);
+  });
 }
 
 // Not bitwise under emulation: OpenBLAS's saxpy fuses a * x + y into one FMA and the emulated kernel does not.
 TEST_CASE("axpy kernel matches the CPU backend", "[kernels][emu]") {
-  auto be = make_cpu_backend();
-  double worst = 0;
-  for (std::size_t n : sizes()) {
-    INFO("n=" << n);
-    Shape s{1, 1, 1, int(n)};
-    Tensor x = test::random_tensor(s, 2), want = test::random_tensor(s, 3);
-    std::vector<float> got = guarded(want);
-    be->axpy(-0.3f, x, want);
-    kernels::launch_axpy(-0.3f, x.data(), got.data() + 1, n, nullptr);
-    CHECK(got.front() == kGuard);
-    CHECK(got.back() == kGuard);
-    NST_CHECK_CLOSE(inner(got), want.to_vector(), test::kOpTol);
-    worst = std::max(worst, test::compare(inner(got), want.to_vector()).rel);
-  }
-  WARN("axpy: worst relative L2 vs CPU backend: " << worst);
+  check_in_place("axpy", 3, [](Backend& be, Tensor& want, float* got) {
+    Tensor x = test::random_tensor(want.shape(), 2);
+    be.axpy(-0.3f, x, want);
+    kernels::launch_axpy(-0.3f, x.data(), got, want.numel(), nullptr);
+  });
 }
 
 TEST_CASE("scale kernel matches the CPU backend", "[kernels][emu]") {
-  auto be = make_cpu_backend();
-  double worst = 0;
-  for (std::size_t n : sizes()) {
-    INFO("n=" << n);
-    Shape s{1, 1, 1, int(n)};
-    Tensor want = test::random_tensor(s, 4);
-    std::vector<float> got = guarded(want);
-    be->scale(1.7f, want);
-    kernels::launch_scale(1.7f, got.data() + 1, n, nullptr);
-    CHECK(got.front() == kGuard);
-    CHECK(got.back() == kGuard);
-    NST_CHECK_CLOSE(inner(got), want.to_vector(), test::kOpTol);
-    worst = std::max(worst, test::compare(inner(got), want.to_vector()).rel);
-  }
-  WARN("scale: worst relative L2 vs CPU backend: " << worst);
+  check_in_place("scale", 4, [](Backend& be, Tensor& want, float* got) {
+    be.scale(1.7f, want);
+    kernels::launch_scale(1.7f, got, want.numel(), nullptr);
+  });
 }
 
 // Both dots add exact double products in double, in different orders, so they agree to a few ulps of the
@@ -98,15 +76,14 @@ TEST_CASE("dot kernel matches the CPU backend's double dot; partials and their c
     const std::pair<const Tensor*, const Tensor*> pairs[] = {{&x, &y}, {&x, &x}};
     for (auto [a, b] : pairs) {
       INFO("n=" << n << (a == b ? " x.x" : " x.y"));
-      std::vector<double> partials(kernels::kMaxReductionBlocks + 2, kDoubleGuard);
-      unsigned count = kernels::launch_dot(a->data(), b->data(), n, partials.data() + 1, nullptr);
+      test::Guarded<double> partials(kernels::kMaxReductionBlocks, kDoubleGuard);
+      unsigned count = kernels::launch_dot(a->data(), b->data(), n, partials.data(), nullptr);
       const std::size_t want_count = std::min<std::size_t>((n + kernels::kBlock - 1) / kernels::kBlock,
                                                            kernels::kMaxReductionBlocks);
       CHECK(count == want_count);
-      CHECK(partials.front() == kDoubleGuard);
-      CHECK(std::all_of(partials.begin() + 1 + count, partials.end(), [&](double p) { return p == kDoubleGuard; }));
-      double got = 0;
-      for (unsigned i = 0; i < count; ++i) got += partials[1 + i];
+      CHECK(partials.guards_intact());
+      CHECK(partials.unused_intact(count));
+      double got = partials.sum(count);
       long double exact = 0;
       for (std::size_t i = 0; i < n; ++i) exact += (long double)a->data()[i] * b->data()[i];
       double want = be->dot(*a, *b);

@@ -1,0 +1,30 @@
+// Images in and out (SPEC §3): 8-bit PNG/JPEG/BMP/TGA read as value/255 into a 1x3xHxW host tensor (grey
+// replicated to RGB, alpha dropped), resized with an antialiasing filter, and written as PNG or JPEG
+// through a temporary file, so a failure leaves no partial output.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nst/tensor.h"
+
+namespace nst {
+
+// Throws nst::Error naming the file and what is wrong (missing, not an image, truncated, too large).
+Tensor load_image(const std::string& path);
+
+// Height and width with the long side `size` and the aspect ratio kept (the short side rounded, halves up).
+std::pair<int, int> fit_long_side(int h, int w, int size);
+
+// A resampled copy: Mitchell-filtered when shrinking (every source pixel contributes, no aliasing),
+// Catmull-Rom when enlarging; a bit-exact copy when the size is unchanged.
+Tensor resize_image(const Tensor& image, int h, int w);
+
+// Whether the output path's extension is one we write (.png, .jpg, .jpeg), checked before any work.
+bool writable_image_extension(const std::string& path);
+
+// Writes H*W*3 interleaved RGB bytes as PNG or JPEG (quality 95) by the extension, via PATH.tmp + rename.
+void save_image(const std::string& path, const std::vector<std::uint8_t>& rgb, int h, int w);
+
+}  // namespace nst

@@ -1,0 +1,39 @@
+// The optimisers of SPEC §4. Each works on a tensor X on the backend's device and an objective that
+// returns L(X) and writes dL/dX. An iteration is one update of X; `start` evaluates the initial image
+// (row 0 of the log) and `iterate` returns the losses at the new X.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nst/backend.h"
+#include "nst/objective.h"
+
+namespace nst {
+
+using Evaluate = std::function<LossValues(const Tensor& X, Tensor& grad)>;
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual LossValues start(Tensor& X) = 0;
+  virtual LossValues iterate(Tensor& X) = 0;
+  // Why the optimiser cannot improve X any further (e.g. the line search found no decrease); empty while
+  // it can. The stylizer stops early when this is set.
+  virtual std::string stopped() const { return {}; }
+  // Bytes of state it keeps on the device for an image of n floats (for the memory planner).
+  virtual std::size_t state_bytes(std::size_t n) const = 0;
+};
+
+// torch.optim.Adam: beta1 0.9, beta2 0.999, eps 1e-8, step lr (in units of the [0,1] image).
+std::unique_ptr<Optimizer> make_adam(Backend& be, Evaluate f, double lr);
+
+// Limited-memory BFGS keeping `history` pairs (s, y). Each iteration takes the two-loop direction
+// (scaled by s.y/y.y), tries a unit step (the first iteration: a step of length lr in L2), and backtracks
+// with safeguarded quadratic interpolation until the Armijo condition L(X + t d) <= L + 1e-4 t g.d holds,
+// at most 20 evaluations. A pair is kept only when y.s > 1e-10 y.y (curvature); a failed line search
+// clears the history and retries along -g once before the optimiser reports that it has stopped.
+std::unique_ptr<Optimizer> make_lbfgs(Backend& be, Evaluate f, int history, double lr);
+
+}  // namespace nst
