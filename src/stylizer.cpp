@@ -145,6 +145,14 @@ void validate(const StylizeOptions& o) {
   if (o.history < 1 || o.history > 10000) throw UsageError("--history must be between 1 and 10000");
   for (double w : {o.content_weight, o.style_weight, o.tv_weight})
     if (std::isnan(w)) throw UsageError("loss weights must be numbers");
+  // Unwritable destinations are found now, not after an hour of optimisation.
+  for (const std::string& path : {o.output, o.log}) {
+    if (path.empty()) continue;
+    std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!std::filesystem::is_directory(dir) || ::access(dir.c_str(), W_OK) != 0)
+      throw Error(path + ": cannot write there (" + dir.string() + " is not a writable folder)");
+  }
 }
 
 // The smallest --size for which every image reaches the deepest layer.

@@ -19,11 +19,11 @@ struct Run {
   std::string out, err;
 };
 
-// Runs a command line through the shell, capturing stdout and stderr separately.
+// Runs a command line (a list of shell commands too) through the shell, capturing stdout and stderr apart.
 Run run(const std::string& cmd) {
   std::string err_file = std::filesystem::temp_directory_path() / ("nst_cli_err_" + std::to_string(::getpid()));
   Run r;
-  FILE* p = ::popen((cmd + " 2>" + err_file).c_str(), "r");
+  FILE* p = ::popen(("{ " + cmd + "; } 2>" + err_file).c_str(), "r");
   REQUIRE(p);
   std::array<char, 4096> buf;
   std::size_t n;
@@ -92,4 +92,100 @@ TEST_CASE("nst_make_weights writes a file that nst info summarises; bad weights 
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Contains("--widths needs five comma-separated numbers"));
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// A folder with the demo images and mini-VGG19 weights, removed at the end.
+struct StylizeFixture {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("nst_stylize_" + std::to_string(::getpid()));
+  std::string base;
+  StylizeFixture() {
+    std::filesystem::create_directories(dir);
+    REQUIRE(run(std::string(NST_MAKE_DEMO) + " " + dir.string()).status == 0);
+    REQUIRE(run(kMake + " " + (dir / "w.h5").string() + " --widths 4,8,8,16,16").status == 0);
+    base = kNst + " stylize --device cpu --weights " + (dir / "w.h5").string() + " --content " + (dir / "content.png").string() +
+           " --style " + (dir / "style.png").string() + " --size 64 --iterations 3";
+  }
+  ~StylizeFixture() { std::filesystem::remove_all(dir); }
+  std::string out() const { return (dir / "out.png").string(); }
+};
+
+}  // namespace
+
+TEST_CASE("nst stylize: every flag error is one line on stderr, a non-zero exit, and no output file", "[cli][stylize]") {
+  StylizeFixture fx;
+  const std::string out = " --output " + fx.out();
+  struct Case {
+    std::string args, message;
+    int status;
+  };
+  const Case cases[] = {
+      {out + " --frobnicate 3", "stylize: unknown option '--frobnicate'", 2},
+      {out + " --size big", "--size: 'big' is not a whole number from 16 to 16384", 2},
+      {out + " --size", "--size needs a value (N)", 2},
+      {out + " --lr -1", "--lr must be positive", 2},
+      {out + " --style-layers relu1_1,relu9_1", "--style-layers: unknown layer 'relu9_1'; valid layers: conv1_1", 2},
+      {out + " --content-layers relu4_2,relu4_2", "--content-layers: layer 'relu4_2' is repeated", 2},
+      {out + " --style-blend 1,2", "--style-blend has 2 weights for 1 style images", 2},
+      {out + " --style-blend 0", "--style-blend: the weights sum to zero", 2},
+      {out + " --optimizer sgd", "--optimizer: expected adam or lbfgs, got 'sgd'", 2},
+      {out + " --pooling min", "--pooling: expected max or avg, got 'min'", 2},
+      {out + " --device tpu", "--device: expected auto, cpu, cuda or cuda:N, got 'tpu'", 2},
+      {out + " --size 20 --style-layers relu5_1", "--size 20 is too small for layer relu5_1 (it needs 16 pixels on each side): the smallest --size that works is 24", 2},
+      {" --output " + (fx.dir / "out.gif").string(), "must end in .png, .jpg or .jpeg", 2},
+      {" --output /nonexistent/folder/out.png", "/nonexistent/folder/out.png: cannot write there", 1},
+      {out + " --init " + (fx.dir / "missing.png").string(), "missing.png: no such file", 1},
+      {out + " --weights " + (fx.dir / "content.png").string(), "content.png: not an HDF5 file", 1},
+  };
+  for (const Case& c : cases) {
+    INFO(c.args);
+    Run r = run(fx.base + c.args);
+    CHECK(r.status == c.status);
+    CHECK(lines(r.err) == 1);
+    CHECK_THAT(r.err, Contains(c.message));
+    CHECK_FALSE(std::filesystem::exists(fx.out()));
+    CHECK_FALSE(std::filesystem::exists(fx.out() + ".tmp"));
+  }
+  // A missing content image: the same, exit 1.
+  Run r = run(kNst + " stylize --device cpu --weights " + (fx.dir / "w.h5").string() + " --content " +
+              (fx.dir / "nope.png").string() + " --style " + (fx.dir / "style.png").string() + out);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Contains("nope.png: no such file"));
+  CHECK_FALSE(std::filesystem::exists(fx.out()));
+}
+
+TEST_CASE("nst stylize writes the image, the log and the snapshots; --help lists every flag", "[cli][stylize]") {
+  StylizeFixture fx;
+  std::string log = (fx.dir / "log.csv").string();
+  Run r = run(fx.base + " --output " + fx.out() + " --log " + log + " --save-every 2 --print-every 1");
+  REQUIRE(r.status == 0);
+  CHECK(std::filesystem::exists(fx.out()));
+  CHECK(std::filesystem::exists((fx.dir / "out_iter2.png").string()));
+  CHECK_FALSE(std::filesystem::exists((fx.dir / "out_iter3.png").string()));  // the last one is the output
+  CHECK_THAT(r.err, Contains("iteration 1/3") && Contains("iteration 3/3") && Contains("nst: wrote " + fx.out() + " (64x43)"));
+  std::ifstream in(log);
+  std::string header, row;
+  std::getline(in, header);
+  CHECK(header == "iteration,total,content,style,tv");
+  int rows = 0;
+  while (std::getline(in, row)) CHECK(row.rfind(std::to_string(rows++) + ",", 0) == 0);
+  CHECK(rows == 4);  // rows 0..3
+
+  Run h = run(kNst + " stylize --help");
+  CHECK(h.status == 0);
+  for (const char* flag : {"--content", "--style", "--output", "--weights", "--size", "--style-scale", "--style-blend", "--iterations",
+                           "--optimizer", "--lr", "--history", "--content-weight", "--style-weight", "--tv-weight",
+                           "--content-layers", "--style-layers", "--pooling", "--init", "--seed", "--device", "--log",
+                           "--print-every", "--save-every", "--precision"})
+    CHECK_THAT(h.out, Contains(std::string("  ") + flag + " "));
+}
+
+TEST_CASE("nst stylize: SIGINT finishes the iteration, writes the image and exits 130", "[cli][stylize]") {
+  StylizeFixture fx;
+  std::string cmd = fx.base + " --iterations 100000 --output " + fx.out() + " & pid=$!; sleep 1.5; kill -INT $pid; wait $pid";
+  Run r = run(cmd);
+  CHECK(r.status == 130);
+  CHECK_THAT(r.err, Contains("nst: interrupted after iteration") && Contains("wrote " + fx.out()));
+  CHECK(std::filesystem::exists(fx.out()));
 }
