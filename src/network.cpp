@@ -78,11 +78,11 @@ Vgg19::Vgg19(Backend& backend, const Weights& weights, PoolKind pooling, int las
   acts_.resize(last_ + 1);
 }
 
-Shape Vgg19::layer_shape(int layer, int h, int w) const {
+Shape vgg19_layer_shape(const Weights& weights, int layer, int h, int w) {
   int c = 3;
   for (int i = 0; i <= layer; ++i) {
     const LayerInfo& l = vgg19_layers()[i];
-    if (l.kind == LayerKind::Conv) c = w_[l.conv].shape().n;
+    if (l.kind == LayerKind::Conv) c = weights.convs[l.conv].out;
     if (l.kind == LayerKind::Pool) h /= 2, w /= 2;
   }
   return Shape{1, c, h, w};
@@ -155,13 +155,14 @@ void Vgg19::backward(const std::function<void(int, Tensor&)>& add_grad, Tensor& 
   be_.normalize_backward(dy, norm_, dX);
 }
 
-std::size_t Vgg19::activation_bytes(int h, int w) const {
+std::size_t vgg19_activation_bytes(const Weights& weights, int last_layer, const std::vector<int>& keep, int h, int w) {
   std::size_t floats = 3 * std::size_t(h) * w, biggest = floats;
-  for (int i = 0; i <= last_; ++i) {
+  for (int i = 0; i <= last_layer; ++i) {
     const LayerInfo& l = vgg19_layers()[i];
-    std::size_t n = layer_shape(i, h, w).numel();
+    std::size_t n = vgg19_layer_shape(weights, i, h, w).numel();
     biggest = std::max(biggest, n);
-    if (l.kind != LayerKind::Relu || keep_[i - 1]) floats += n;
+    bool kept_conv_before = i > 0 && std::find(keep.begin(), keep.end(), i - 1) != keep.end();
+    if (l.kind != LayerKind::Relu || kept_conv_before) floats += n;
   }
   return (floats + 2 * biggest) * sizeof(float);
 }

@@ -26,8 +26,6 @@ class Adam final : public Optimizer {
     return f_(X, g_);
   }
 
-  std::size_t state_bytes(std::size_t n) const override { return 3 * n * sizeof(float); }
-
  private:
   Backend& be_;
   Evaluate f_;
@@ -63,8 +61,6 @@ class Lbfgs final : public Optimizer {
   }
 
   std::string stopped() const override { return stopped_; }
-
-  std::size_t state_bytes(std::size_t n) const override { return (4 + 2 * std::size_t(history_)) * n * sizeof(float); }
 
  private:
   struct Pair {
@@ -154,6 +150,11 @@ class Lbfgs final : public Optimizer {
 };
 
 }  // namespace
+
+std::size_t optimizer_state_bytes(const std::string& optimizer, int history, std::size_t n) {
+  std::size_t images = optimizer == "adam" ? 4 : 5 + 2 * std::size_t(history);
+  return images * n * sizeof(float);
+}
 
 std::unique_ptr<Optimizer> make_adam(Backend& be, Evaluate f, double lr) {
   if (!(lr > 0)) throw UsageError("--lr must be positive");

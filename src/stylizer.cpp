@@ -1,5 +1,6 @@
 #include "nst/stylizer.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "nst/error.h"
 #include "nst/image.h"
+#include "nst/memory_plan.h"
 #include "nst/network.h"
 #include "nst/objective.h"
 #include "nst/optim.h"
@@ -187,6 +189,7 @@ int stylize(const StylizeOptions& o) {
   Tensor content0 = load_image(o.content);
   std::vector<Tensor> styles0;
   for (const std::string& s : o.styles) styles0.push_back(load_image(s));
+  Tensor init0 = o.init == "content" || o.init == "random" ? Tensor() : load_image(o.init);
   int deepest = 0;
   for (int l : cfg.content_layers) deepest = std::max(deepest, l);
   for (int l : cfg.style_layers) deepest = std::max(deepest, l);
@@ -204,6 +207,40 @@ int stylize(const StylizeOptions& o) {
     throw UsageError("--size " + std::to_string(o.size) + " is too small for layer " + vgg19_layers()[deepest].name +
                      " (it needs " + std::to_string(need) + " pixels on each side): the smallest --size that works is " +
                      std::to_string(smallest_size(dims, o.style_scale, need)));
+  BackendChoice choice = make_backend(o.device, o.precision);
+  if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
+  Backend& be = *choice.backend;
+  std::fprintf(stderr, "nst: %dx%d on %s, %s, %d iterations, weights %s (content %g, style %g, tv %g)\n", W, H,
+               be.name().c_str(), o.optimizer.c_str(), o.iterations, weights_path.c_str(), cfg.content_weight,
+               cfg.style_weight, cfg.tv_weight);
+
+  // What the run needs on the device, for any --size; checked before anything is allocated.
+  auto plan_for = [&](int size) {
+    PlanInput in{&weights, cfg, fit_long_side(dims[0].first, dims[0].second, size), {}, o.optimizer, o.history, be.workspace_limit()};
+    for (std::size_t k = 1; k < dims.size(); ++k)
+      in.styles.push_back(fit_long_side(dims[k].first, dims[k].second, int(std::floor(o.style_scale * size + 0.5))));
+    return plan_memory(in);
+  };
+  const MemoryPlan plan = plan_for(o.size);
+  const std::size_t available = be.memory_available();
+  if (o.dry_run)
+    std::fprintf(stderr, "nst: memory needed on %s (%.0f MiB available):\n%s", be.name().c_str(), double(available) / (1 << 20),
+                 plan.table().c_str());
+  if (plan.total() > available) {
+    int lo = need, hi = o.size - 1;  // the largest size in [need, size) that fits, if any
+    if (plan_for(lo).total() > available) lo = 0;
+    while (lo > 0 && lo < hi) {
+      int mid = (lo + hi + 1) / 2;
+      if (plan_for(mid).total() <= available) lo = mid;
+      else hi = mid - 1;
+    }
+    throw Error("--size " + std::to_string(o.size) + " needs " + std::to_string(plan.total() >> 20) + " MiB on " + be.name() +
+                " but " + std::to_string(available >> 20) + " MiB are available: " +
+                (lo > 0 ? "the largest --size that fits is " + std::to_string(lo) : std::string("even the smallest size does not fit")) +
+                (o.optimizer == "lbfgs" ? " (or lower --history)" : ""));
+  }
+  if (o.dry_run) return 0;
+
   Tensor content = resize_image(content0, H, W);
   std::vector<Tensor> styles;
   for (const Tensor& s : styles0) {
@@ -213,19 +250,13 @@ int stylize(const StylizeOptions& o) {
   Tensor init;
   if (o.init == "content") init = content;
   else if (o.init == "random") init = random_image(H, W, o.seed);
-  else init = resize_image(load_image(o.init), H, W);
-
-  BackendChoice choice = make_backend(o.device, o.precision);
-  if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
-  Backend& be = *choice.backend;
-  std::fprintf(stderr, "nst: %dx%d on %s, %s, %d iterations, weights %s (content %g, style %g, tv %g)\n", W, H,
-               be.name().c_str(), o.optimizer.c_str(), o.iterations, weights_path.c_str(), cfg.content_weight,
-               cfg.style_weight, cfg.tv_weight);
-  if (o.dry_run) return 0;
+  else init = resize_image(init0, H, W);
 
   Objective objective(be, weights, cfg);
   objective.set_content(content);
   objective.set_styles(styles, o.style_blend);
+  weights = Weights();  // uploaded: the host copy (80 MB for VGG19) is not needed any more
+  content0 = Tensor(), styles0.clear(), init0 = Tensor(), styles.clear();
   Evaluate f = [&](const Tensor& X, Tensor& g) { return objective.evaluate(X, g); };
   std::unique_ptr<Optimizer> opt = o.optimizer == "adam" ? make_adam(be, f, o.lr > 0 ? o.lr : 0.02)
                                                          : make_lbfgs(be, f, o.history, o.lr > 0 ? o.lr : 1.0);
@@ -271,6 +302,13 @@ int stylize(const StylizeOptions& o) {
   }
   std::fprintf(stderr, "nst: wrote %s (%dx%d) after %d iterations in %s, final loss %.6g\n", o.output.c_str(), W, H, i,
                duration(secs).c_str(), v.total);
+  if (be.device() == Device::Host) {
+    // The planner's figure against the real peak (what the process ever held, libraries included).
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::fprintf(stderr, "nst: peak memory %.0f MiB (planned %.0f MiB for the run)\n", double(ru.ru_maxrss) / 1024,
+                 double(plan.total()) / (1 << 20));
+  }
   return 0;
 }
 

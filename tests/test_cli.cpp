@@ -189,3 +189,32 @@ TEST_CASE("nst stylize: SIGINT finishes the iteration, writes the image and exit
   CHECK_THAT(r.err, Contains("nst: interrupted after iteration") && Contains("wrote " + fx.out()));
   CHECK(std::filesystem::exists(fx.out()));
 }
+
+TEST_CASE("the memory planner's figure grows with the image as the CPU run's real peak does", "[cli][memory]") {
+  StylizeFixture fx;
+  REQUIRE(run(kMake + " " + (fx.dir / "mid.h5").string() + " --widths 16,32,64,128,128").status == 0);
+  auto measure = [&](int size) {
+    Run r = run(kNst + " stylize --device cpu --weights " + (fx.dir / "mid.h5").string() + " --content " +
+                (fx.dir / "content.png").string() + " --style " + (fx.dir / "style.png").string() +
+                " --optimizer adam --iterations 2 --size " + std::to_string(size) + " --output " + fx.out());
+    REQUIRE(r.status == 0);
+    double peak = 0, planned = 0;
+    auto at = r.err.find("nst: peak memory ");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(std::sscanf(r.err.c_str() + at, "nst: peak memory %lf MiB (planned %lf MiB", &peak, &planned) == 2);
+    return std::pair{peak, planned};
+  };
+  auto [peak_small, plan_small] = measure(256);
+  auto [peak_big, plan_big] = measure(512);
+  double ratio = (peak_big - peak_small) / (plan_big - plan_small);
+  WARN("peak " << peak_small << " -> " << peak_big << " MiB, planned " << plan_small << " -> " << plan_big << " MiB: growth ratio " << ratio);
+  CHECK(ratio > 0.85);
+  CHECK(ratio < 1.15);
+
+  // --dry-run prints the plan and allocates nothing; L-BFGS's history is in it.
+  std::filesystem::remove(fx.out());
+  Run d = run(fx.base + " --output " + fx.out() + " --dry-run --history 100");
+  CHECK(d.status == 0);
+  CHECK_THAT(d.err, Contains("activations") && Contains("optimizer") && Contains("total"));
+  CHECK_FALSE(std::filesystem::exists(fx.out()));
+}

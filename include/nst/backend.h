@@ -46,6 +46,11 @@ class Backend {
   virtual std::string name() const = 0;
   virtual Device device() const = 0;
 
+  // For the memory planner: bytes this device can still give us, and the most scratch space the backend's
+  // convolutions may take (the CPU's im2col tiles; cuDNN's workspace limit).
+  virtual std::size_t memory_available() const = 0;
+  virtual std::size_t workspace_limit() const = 0;
+
   // Memory: zero-filled tensors on this backend's device, and copies to and from host tensors.
   virtual Tensor alloc(Shape shape) = 0;
   virtual void upload(const Tensor& host, Tensor& dst) = 0;

@@ -31,6 +31,13 @@ std::vector<int> parse_layer_list(const std::string& csv, const std::string& fla
 // at least 2 rows and columns entering it.
 int min_input_side(int last_layer);
 
+// The output shape of `layer` for an HxW image, from the widths in the weights file.
+Shape vgg19_layer_shape(const Weights& weights, int layer, int h, int w);
+
+// Bytes that Vgg19 holds on its device for an HxW image: the normalised input, the activations forward
+// keeps (ReLUs run in place except after a kept conv), and the two gradient buffers of backward.
+std::size_t vgg19_activation_bytes(const Weights& weights, int last_layer, const std::vector<int>& keep, int h, int w);
+
 class Vgg19 {
  public:
   // Uploads the convolutions up to `last_layer`. Activations of the layers marked in `keep` (the loss
@@ -48,11 +55,7 @@ class Vgg19 {
   // add the loss gradients with respect to that layer's output into dy; at the end dX += dL/dX.
   void backward(const std::function<void(int layer, Tensor& dy)>& add_grad, Tensor& dX);
 
-  // Bytes held by activations and gradient buffers for an HxW image (for the memory planner).
-  std::size_t activation_bytes(int h, int w) const;
-
  private:
-  Shape layer_shape(int layer, int h, int w) const;
   Tensor& ensure(Tensor& t, Shape s);
 
   Backend& be_;

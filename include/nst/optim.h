@@ -22,9 +22,11 @@ class Optimizer {
   // Why the optimiser cannot improve X any further (e.g. the line search found no decrease); empty while
   // it can. The stylizer stops early when this is set.
   virtual std::string stopped() const { return {}; }
-  // Bytes of state it keeps on the device for an image of n floats (for the memory planner).
-  virtual std::size_t state_bytes(std::size_t n) const = 0;
 };
+
+// Bytes an optimiser keeps on the device for an image of n floats, the image itself included (for the
+// memory planner): Adam X, g, m, v; L-BFGS X, g, d, a trial point and its gradient, and 2 x history pairs.
+std::size_t optimizer_state_bytes(const std::string& optimizer, int history, std::size_t n);
 
 // torch.optim.Adam: beta1 0.9, beta2 0.999, eps 1e-8, step lr (in units of the [0,1] image).
 std::unique_ptr<Optimizer> make_adam(Backend& be, Evaluate f, double lr);

@@ -43,6 +43,13 @@ class CudaBackend final : public Backend {
   std::string name() const override { return "cuda:" + std::to_string(ctx_.device()) + (ctx_.tf32() ? " (tf32)" : ""); }
   Device device() const override { return Device::Cuda; }
 
+  std::size_t memory_available() const override {
+    std::size_t free = 0, total = 0;
+    NST_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+    return free;
+  }
+  std::size_t workspace_limit() const override { return kWorkspaceLimit; }
+
   Tensor alloc(Shape shape) override {
     std::size_t n = shape.numel();
     float* p = static_cast<float*>(device_malloc(std::max<std::size_t>(n, 1) * sizeof(float), "a " + shape.str() + " tensor"));
