@@ -8,33 +8,13 @@
 #include <string>
 
 #include "nst/weights.h"
-#include "test_util.h"
+#include "run_util.h"
 
 using Catch::Contains;
+using nst::test::Run;
+using nst::test::run;
 
 namespace {
-
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs a command line (a list of shell commands too) through the shell, capturing stdout and stderr apart.
-Run run(const std::string& cmd) {
-  std::string err_file = std::filesystem::temp_directory_path() / ("nst_cli_err_" + std::to_string(::getpid()));
-  Run r;
-  FILE* p = ::popen(("{ " + cmd + "; } 2>" + err_file).c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf;
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), {});
-  std::filesystem::remove(err_file);
-  return r;
-}
 
 std::size_t lines(const std::string& s) { return std::size_t(std::count(s.begin(), s.end(), '\n')); }
 

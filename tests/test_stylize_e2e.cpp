@@ -17,60 +17,32 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "run_util.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
+using nst::test::quote;
+using nst::test::Run;
+using nst::test::run;
+
 const std::string kNst = NST_BIN;
 const fs::path kFixtures = NST_FIXTURES;
 
-// A fresh folder under the system temp directory, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("nst_e2e_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
+using nst::test::TempDir;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
-struct Run {
-  int status = -1;
-  std::string err;
-};
-
-// Runs `nst args...`, stdout discarded, stderr captured (into a file in `dir`).
-Run run_nst(const std::vector<std::string>& args, const fs::path& dir) {
+// Runs `nst args...` with stdout discarded; stderr is captured.
+Run run_nst(const std::vector<std::string>& args) {
   std::string cmd = quote(kNst);
   for (const auto& a : args) cmd += " " + quote(a);
-  const fs::path err = dir / "stderr.txt";
-  cmd += " >/dev/null 2>" + quote(err.string());
-  int st = std::system(cmd.c_str());
-  Run r;
-  r.status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
-  r.err = read_file(err);
-  return r;
+  return run(cmd + " >/dev/null");
 }
 
 void require_success(const Run& r) {
@@ -196,7 +168,7 @@ void check_adam_case(const std::string& name) {
   Case cs(name);
   TempDir tmp(name);
   const auto cmd = cs.command(tmp.path);
-  Run r = run_nst(cmd, tmp.path);
+  Run r = run_nst(cmd);
   require_success(r);
   REQUIRE(fs::is_regular_file(tmp.path / "out.png"));
 
@@ -236,7 +208,7 @@ void check_lbfgs_case(const std::string& name, const std::vector<std::pair<std::
   std::vector<std::pair<std::string, std::string>> set = {{"--optimizer", "lbfgs"}, {"--iterations", "50"}};
   set.insert(set.end(), extra.begin(), extra.end());
   const auto cmd = cs.command(tmp.path, set, {"--lr"});
-  Run r = run_nst(cmd, tmp.path);
+  Run r = run_nst(cmd);
   require_success(r);
   const auto log = read_log(tmp.path / "log.csv");
   REQUIRE(log.size() >= 2);
@@ -283,8 +255,8 @@ TEST_CASE("stylize on the CPU is deterministic: two runs give byte-identical ima
   fs::create_directories(b);
   const std::vector<std::pair<std::string, std::string>> set = {
       {"--iterations", "5"}, {"--init", "random"}, {"--seed", "7"}};
-  require_success(run_nst(cs.command(a, set), a));
-  require_success(run_nst(cs.command(b, set), b));
+  require_success(run_nst(cs.command(a, set)));
+  require_success(run_nst(cs.command(b, set)));
 
   const std::string png_a = read_file(a / "out.png"), png_b = read_file(b / "out.png");
   const std::string csv_a = read_file(a / "log.csv"), csv_b = read_file(b / "log.csv");

@@ -2,8 +2,11 @@
 #pragma once
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -59,6 +62,28 @@ Compare compare(const A& a, const B& b) {
     INFO(cmp_.str());                         \
     CHECK(cmp_.rel <= (tol));                 \
   } while (0)
+
+// A fresh folder under the system temp directory, unique to this process and call, removed with its
+// contents at the end of the scope.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "test") {
+    static int counter = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("nst_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+
+  std::filesystem::path path;
+};
 
 inline double rel_err(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
 

@@ -29,27 +29,7 @@ namespace fs = std::filesystem;
 
 constexpr std::array<int, 5> kMini = {4, 8, 16, 32, 32};
 
-// A fresh directory under the system temp dir, unique to this process, removed with its contents at the end.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("nst_test_weights_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using nst::test::TempDir;
 
 // Closes an HDF5 identifier at the end of the scope.
 struct H5Handle {
