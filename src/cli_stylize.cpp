@@ -123,6 +123,18 @@ std::vector<Flag> flags() {
        [](StylizeOptions& o, const std::string& v) { o.print_every = int(parse_int("--print-every", v, 0, 10000000)); }},
       {"--save-every", "N", "also write OUT_iterN.png every N iterations (default 0: never)",
        [](StylizeOptions& o, const std::string& v) { o.save_every = int(parse_int("--save-every", v, 0, 10000000)); }},
+      {"--scales", "N", "coarse-to-fine: optimise at N sizes up to --size, each stage starting from the last one's result enlarged, each running --iterations (default 1)",
+       [](StylizeOptions& o, const std::string& v) { o.scales = int(parse_int("--scales", v, 1, 10)); }},
+      {"--start-size", "N", "the first stage's long side (default: --size halved for each further stage)",
+       [](StylizeOptions& o, const std::string& v) { o.start_size = int(parse_int("--start-size", v, 16, 16384)); }},
+      {"--preserve-colors", "none|luminance|histogram", "keep the content's colours: style only the luminance, or match the styles' colour histograms to the content first (default none)",
+       [](StylizeOptions& o, const std::string& v) {
+         if (v != "none" && v != "luminance" && v != "histogram")
+           throw UsageError("--preserve-colors: expected none, luminance or histogram, got '" + v + "'");
+         o.preserve_colors = v;
+       }},
+      {"--report", "FILE.html", "a self-contained page with the inputs, snapshots, result, options and loss curves",
+       [](StylizeOptions& o, const std::string& v) { o.report = v; }},
       {"--dry-run", nullptr, "check the inputs and print the plan without optimising", [](StylizeOptions& o, const std::string&) { o.dry_run = true; }},
   };
 }

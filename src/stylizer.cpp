@@ -145,10 +145,13 @@ void validate(const StylizeOptions& o) {
                      std::to_string(o.styles.size()) + " style images");
   if (o.optimizer != "adam" && o.optimizer != "lbfgs") throw UsageError("--optimizer: expected adam or lbfgs, got '" + o.optimizer + "'");
   if (o.history < 1 || o.history > 10000) throw UsageError("--history must be between 1 and 10000");
+  if (o.scales > 1 && o.start_size >= o.size)
+    throw UsageError("--start-size " + std::to_string(o.start_size) + " must be smaller than --size " + std::to_string(o.size));
+  if (o.scales == 1 && o.start_size > 0) throw UsageError("--start-size needs --scales 2 or more");
   for (double w : {o.content_weight, o.style_weight, o.tv_weight})
     if (std::isnan(w)) throw UsageError("loss weights must be numbers");
   // Unwritable destinations are found now, not after an hour of optimisation.
-  for (const std::string& path : {o.output, o.log}) {
+  for (const std::string& path : {o.output, o.log, o.report}) {
     if (path.empty()) continue;
     std::filesystem::path dir = std::filesystem::path(path).parent_path();
     if (dir.empty()) dir = ".";
@@ -170,146 +173,209 @@ int smallest_size(const std::vector<std::pair<int, int>>& dims, double style_sca
   }
 }
 
-}  // namespace
+// The sizes of the coarse-to-fine stages: geometric from the start size to --size.
+std::vector<int> stage_sizes(const StylizeOptions& o) {
+  if (o.scales == 1) return {o.size};
+  int start = o.start_size > 0 ? o.start_size : std::max(16, int(std::lround(o.size / std::pow(2.0, o.scales - 1))));
+  std::vector<int> sizes;
+  for (int k = 0; k < o.scales; ++k)
+    sizes.push_back(int(std::lround(start * std::pow(double(o.size) / start, double(k) / (o.scales - 1)))));
+  return sizes;
+}
 
-int stylize(const StylizeOptions& o) {
-  validate(o);
-  LossConfig cfg;
-  cfg.content_layers = parse_layer_list(o.content_layers, "--content-layers");
-  cfg.style_layers = parse_layer_list(o.style_layers, "--style-layers");
-  cfg.pooling = o.pooling;
-  const std::string weights_path = find_weights(o.weights);
-  Weights weights = load_weights(weights_path);
-  DefaultWeights dw = default_loss_weights(weights.norm.scale);
-  cfg.content_weight = o.content_weight >= 0 ? o.content_weight : dw.content;
-  cfg.style_weight = o.style_weight >= 0 ? o.style_weight : dw.style;
-  cfg.tv_weight = o.tv_weight >= 0 ? o.tv_weight : dw.tv;
+// One `nst stylize` job: the inputs as loaded, the backend, and the stages run on it.
+class Job {
+ public:
+  explicit Job(const StylizeOptions& o) : o_(o) {}
 
-  // Images: the content fitted to --size, each style to style_scale * size, the init to the content's size.
-  Tensor content0 = load_image(o.content);
-  std::vector<Tensor> styles0;
-  for (const std::string& s : o.styles) styles0.push_back(load_image(s));
-  Tensor init0 = o.init == "content" || o.init == "random" ? Tensor() : load_image(o.init);
-  int deepest = 0;
-  for (int l : cfg.content_layers) deepest = std::max(deepest, l);
-  for (int l : cfg.style_layers) deepest = std::max(deepest, l);
-  const int need = min_input_side(deepest);
-  std::vector<std::pair<int, int>> dims = {{content0.shape().h, content0.shape().w}};
-  for (const Tensor& s : styles0) dims.push_back({s.shape().h, s.shape().w});
-  const int style_size = int(std::floor(o.style_scale * o.size + 0.5));
-  auto [H, W] = fit_long_side(content0.shape().h, content0.shape().w, o.size);
-  bool small = std::min(H, W) < need;
-  for (const Tensor& s : styles0) {
-    auto [sh, sw] = fit_long_side(s.shape().h, s.shape().w, style_size);
-    small |= std::min(sh, sw) < need;
+  int run() {
+    validate(o_);
+    load();
+    sizes_ = stage_sizes(o_);
+    check_sizes();
+    BackendChoice choice = make_backend(o_.device, o_.precision);
+    if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
+    be_ = std::move(choice.backend);
+    auto [H, W] = fit_long_side(content0_.shape().h, content0_.shape().w, o_.size);
+    std::fprintf(stderr, "nst: %dx%d on %s, %s, %d iterations%s, weights %s (content %g, style %g, tv %g)\n", W, H,
+                 be_->name().c_str(), o_.optimizer.c_str(), o_.iterations,
+                 sizes_.size() > 1 ? (" per stage, " + std::to_string(sizes_.size()) + " stages").c_str() : "",
+                 weights_path_.c_str(), cfg_.content_weight, cfg_.style_weight, cfg_.tv_weight);
+    check_memory();
+    if (o_.dry_run) return 0;
+
+    Objective objective(*be_, weights_, cfg_);
+    weights_ = Weights();  // uploaded: the host copy (80 MB for VGG19) is not needed any more
+    LossLog log(o_.log);
+    SignalGuard signals;
+    t0_ = std::chrono::steady_clock::now();
+    Tensor X;  // the current image, on the device
+    for (std::size_t k = 0; k < sizes_.size() && !g_signal; ++k) X = stage(objective, k, X, log);
+    write_result(X, o_.output);
+    log.commit();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    if (g_signal) {
+      std::fprintf(stderr, "\nnst: interrupted after iteration %d: wrote %s\n", done_, o_.output.c_str());
+      return 128 + int(g_signal);
+    }
+    std::fprintf(stderr, "nst: wrote %s (%dx%d) after %d iterations in %s, final loss %.6g\n", o_.output.c_str(),
+                 X.shape().w, X.shape().h, done_, duration(secs).c_str(), last_.total);
+    if (be_->device() == Device::Host) {
+      // The planner's figure against the real peak (what the process ever held, libraries included).
+      rusage ru{};
+      getrusage(RUSAGE_SELF, &ru);
+      std::fprintf(stderr, "nst: peak memory %.0f MiB (planned %.0f MiB for the run)\n", double(ru.ru_maxrss) / 1024,
+                   double(plan_.total()) / (1 << 20));
+    }
+    return 0;
   }
-  if (small)
-    throw UsageError("--size " + std::to_string(o.size) + " is too small for layer " + vgg19_layers()[deepest].name +
-                     " (it needs " + std::to_string(need) + " pixels on each side): the smallest --size that works is " +
-                     std::to_string(smallest_size(dims, o.style_scale, need)));
-  BackendChoice choice = make_backend(o.device, o.precision);
-  if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
-  Backend& be = *choice.backend;
-  std::fprintf(stderr, "nst: %dx%d on %s, %s, %d iterations, weights %s (content %g, style %g, tv %g)\n", W, H,
-               be.name().c_str(), o.optimizer.c_str(), o.iterations, weights_path.c_str(), cfg.content_weight,
-               cfg.style_weight, cfg.tv_weight);
 
-  // What the run needs on the device, for any --size; checked before anything is allocated.
-  auto plan_for = [&](int size) {
-    PlanInput in{&weights, cfg, fit_long_side(dims[0].first, dims[0].second, size), {}, o.optimizer, o.history, be.workspace_limit()};
-    for (std::size_t k = 1; k < dims.size(); ++k)
-      in.styles.push_back(fit_long_side(dims[k].first, dims[k].second, int(std::floor(o.style_scale * size + 0.5))));
-    return plan_memory(in);
-  };
-  const MemoryPlan plan = plan_for(o.size);
-  const std::size_t available = be.memory_available();
-  if (o.dry_run)
-    std::fprintf(stderr, "nst: memory needed on %s (%.0f MiB available):\n%s", be.name().c_str(), double(available) / (1 << 20),
-                 plan.table().c_str());
-  if (plan.total() > available) {
-    int lo = need, hi = o.size - 1;  // the largest size in [need, size) that fits, if any
+ private:
+  void load() {
+    cfg_.content_layers = parse_layer_list(o_.content_layers, "--content-layers");
+    cfg_.style_layers = parse_layer_list(o_.style_layers, "--style-layers");
+    cfg_.pooling = o_.pooling;
+    weights_path_ = find_weights(o_.weights);
+    weights_ = load_weights(weights_path_);
+    DefaultWeights dw = default_loss_weights(weights_.norm.scale);
+    cfg_.content_weight = o_.content_weight >= 0 ? o_.content_weight : dw.content;
+    cfg_.style_weight = o_.style_weight >= 0 ? o_.style_weight : dw.style;
+    cfg_.tv_weight = o_.tv_weight >= 0 ? o_.tv_weight : dw.tv;
+    content0_ = load_image(o_.content);
+    for (const std::string& s : o_.styles) styles0_.push_back(load_image(s));
+    if (o_.init != "content" && o_.init != "random") init0_ = load_image(o_.init);
+    int deepest = 0;
+    for (int l : cfg_.content_layers) deepest = std::max(deepest, l);
+    for (int l : cfg_.style_layers) deepest = std::max(deepest, l);
+    deepest_ = deepest;
+    dims_ = {{content0_.shape().h, content0_.shape().w}};
+    for (const Tensor& s : styles0_) dims_.push_back({s.shape().h, s.shape().w});
+  }
+
+  int style_size(int size) const { return int(std::floor(o_.style_scale * size + 0.5)); }
+
+  // Every image of every stage must reach the deepest layer; the first stage is the smallest.
+  void check_sizes() const {
+    const int need = min_input_side(deepest_);
+    int size = sizes_.front();
+    bool small = false;
+    for (std::size_t i = 0; i < dims_.size(); ++i) {
+      auto [h, w] = fit_long_side(dims_[i].first, dims_[i].second, i == 0 ? size : style_size(size));
+      small |= std::min(h, w) < need;
+    }
+    if (!small) return;
+    std::string what = sizes_.size() > 1 ? "the first stage's size " + std::to_string(size) + " (--start-size)" : "--size " + std::to_string(size);
+    throw UsageError(what + " is too small for layer " + vgg19_layers()[deepest_].name + " (it needs " + std::to_string(need) +
+                     " pixels on each side): the smallest " + (sizes_.size() > 1 ? "--start-size" : "--size") + " that works is " +
+                     std::to_string(smallest_size(dims_, o_.style_scale, need)));
+  }
+
+  // What the largest stage needs on the device, checked before anything is allocated.
+  void check_memory() {
+    auto plan_for = [&](int size) {
+      PlanInput in{&weights_, cfg_, fit_long_side(dims_[0].first, dims_[0].second, size), {}, o_.optimizer, o_.history, be_->workspace_limit()};
+      for (std::size_t k = 1; k < dims_.size(); ++k) in.styles.push_back(fit_long_side(dims_[k].first, dims_[k].second, style_size(size)));
+      return plan_memory(in);
+    };
+    plan_ = plan_for(o_.size);
+    const std::size_t available = be_->memory_available();
+    if (o_.dry_run)
+      std::fprintf(stderr, "nst: memory needed on %s (%.0f MiB available):\n%s", be_->name().c_str(), double(available) / (1 << 20),
+                   plan_.table().c_str());
+    if (plan_.total() <= available) return;
+    const int need = min_input_side(deepest_);
+    int lo = need, hi = o_.size - 1;  // the largest size in [need, size) that fits, if any
     if (plan_for(lo).total() > available) lo = 0;
     while (lo > 0 && lo < hi) {
       int mid = (lo + hi + 1) / 2;
       if (plan_for(mid).total() <= available) lo = mid;
       else hi = mid - 1;
     }
-    throw Error("--size " + std::to_string(o.size) + " needs " + std::to_string(plan.total() >> 20) + " MiB on " + be.name() +
+    throw Error("--size " + std::to_string(o_.size) + " needs " + std::to_string(plan_.total() >> 20) + " MiB on " + be_->name() +
                 " but " + std::to_string(available >> 20) + " MiB are available: " +
                 (lo > 0 ? "the largest --size that fits is " + std::to_string(lo) : std::string("even the smallest size does not fit")) +
-                (o.optimizer == "lbfgs" ? " (or lower --history)" : ""));
+                (o_.optimizer == "lbfgs" ? " (or lower --history)" : ""));
   }
-  if (o.dry_run) return 0;
 
-  Tensor content = resize_image(content0, H, W);
-  std::vector<Tensor> styles;
-  for (const Tensor& s : styles0) {
-    auto [sh, sw] = fit_long_side(s.shape().h, s.shape().w, style_size);
-    styles.push_back(resize_image(s, sh, sw));
+  // One stage at sizes_[k]: targets at that size, the start image (--init, or the previous stage's result
+  // enlarged), and the optimiser's iterations. Returns the result on the device.
+  Tensor stage(Objective& objective, std::size_t k, const Tensor& previous, LossLog& log) {
+    const bool final_stage = k + 1 == sizes_.size();
+    auto [H, W] = fit_long_side(content0_.shape().h, content0_.shape().w, sizes_[k]);
+    content_ = resize_image(content0_, H, W);
+    std::vector<Tensor> styles;
+    for (const Tensor& s : styles0_) {
+      auto [sh, sw] = fit_long_side(s.shape().h, s.shape().w, style_size(sizes_[k]));
+      styles.push_back(resize_image(s, sh, sw));
+    }
+    Tensor init;
+    if (k > 0) init = resize_image(be_->to_host(previous), H, W);
+    else if (o_.init == "content") init = content_;
+    else if (o_.init == "random") init = random_image(H, W, o_.seed);
+    else init = resize_image(init0_, H, W);
+    objective.set_content(content_);
+    objective.set_styles(styles, o_.style_blend);
+    if (sizes_.size() > 1) std::fprintf(stderr, "nst: stage %zu/%zu at %dx%d\n", k + 1, sizes_.size(), W, H);
+
+    Evaluate f = [&](const Tensor& X, Tensor& g) { return objective.evaluate(X, g); };
+    std::unique_ptr<Optimizer> opt = o_.optimizer == "adam" ? make_adam(*be_, f, o_.lr > 0 ? o_.lr : 0.02)
+                                                            : make_lbfgs(*be_, f, o_.history, o_.lr > 0 ? o_.lr : 1.0);
+    Tensor X = be_->to_device(init);
+    // The log holds the final stage's rows, the run at --size (SPEC §5's rows 0..N).
+    LossValues v = opt->start(X);
+    if (final_stage) log.row(0, v);
+    const bool tty = isatty(fileno(stderr));
+    const auto stage_t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < o_.iterations && !g_signal; ++i) {
+      if (!std::isfinite(v.total))
+        throw Error("the loss is " + std::to_string(v.total) + " at iteration " + std::to_string(i) + ": lower --lr or the loss weights");
+      v = opt->iterate(X);
+      ++done_;
+      if (final_stage) log.row(i + 1, v);
+      bool last = i + 1 == o_.iterations;
+      if (tty || (o_.print_every > 0 && (i + 1) % o_.print_every == 0) || last) progress(i + 1, v, stage_t0, tty, last);
+      if (o_.save_every > 0 && done_ % o_.save_every == 0 && !(last && final_stage)) write_result(X, snapshot_path(o_.output, done_));
+      if (!opt->stopped().empty()) {
+        if (tty && !last) std::fputc('\n', stderr);
+        std::fprintf(stderr, "nst: stopping %s after iteration %d: %s\n", sizes_.size() > 1 ? "this stage" : "", i + 1,
+                     opt->stopped().c_str());
+        break;
+      }
+    }
+    last_ = v;
+    return X;
   }
-  Tensor init;
-  if (o.init == "content") init = content;
-  else if (o.init == "random") init = random_image(H, W, o.seed);
-  else init = resize_image(init0, H, W);
 
-  Objective objective(be, weights, cfg);
-  objective.set_content(content);
-  objective.set_styles(styles, o.style_blend);
-  weights = Weights();  // uploaded: the host copy (80 MB for VGG19) is not needed any more
-  content0 = Tensor(), styles0.clear(), init0 = Tensor(), styles.clear();
-  Evaluate f = [&](const Tensor& X, Tensor& g) { return objective.evaluate(X, g); };
-  std::unique_ptr<Optimizer> opt = o.optimizer == "adam" ? make_adam(be, f, o.lr > 0 ? o.lr : 0.02)
-                                                         : make_lbfgs(be, f, o.history, o.lr > 0 ? o.lr : 1.0);
-  Tensor X = be.to_device(init);
-  LossLog log(o.log);
-  SignalGuard signals;
-  const bool tty = isatty(fileno(stderr));
-  auto t0 = std::chrono::steady_clock::now();
-  auto report = [&](int i, const LossValues& v, bool final_line) {
-    double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  void progress(int i, const LossValues& v, std::chrono::steady_clock::time_point since, bool tty, bool final_line) const {
+    double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
     double rate = i > 0 ? i / el : 0;
     char line[256];
     std::snprintf(line, sizeof line, "iteration %d/%d  total %.4e  content %.4e  style %.4e  tv %.4e  %.2f it/s  ETA %s", i,
-                  o.iterations, v.total, v.content, v.style, v.tv, rate,
-                  rate > 0 ? duration((o.iterations - i) / rate).c_str() : "-");
+                  o_.iterations, v.total, v.content, v.style, v.tv, rate,
+                  rate > 0 ? duration((o_.iterations - i) / rate).c_str() : "-");
     if (tty) std::fprintf(stderr, "\r%s\033[K%s", line, final_line ? "\n" : "");
     else std::fprintf(stderr, "%s\n", line);
-  };
+  }
 
-  LossValues v = opt->start(X);
-  log.row(0, v);
-  int i = 0;
-  for (; i < o.iterations && !g_signal; ++i) {
-    if (!std::isfinite(v.total)) throw Error("the loss is " + std::to_string(v.total) + " at iteration " + std::to_string(i) + ": lower --lr or the loss weights");
-    v = opt->iterate(X);
-    log.row(i + 1, v);
-    bool last = i + 1 == o.iterations;
-    if (tty || (o.print_every > 0 && (i + 1) % o.print_every == 0) || last) report(i + 1, v, last);
-    if (o.save_every > 0 && (i + 1) % o.save_every == 0 && !last) write_image(be, X, snapshot_path(o.output, i + 1));
-    if (!opt->stopped().empty()) {
-      if (tty) std::fputc('\n', stderr);
-      std::fprintf(stderr, "nst: stopping after iteration %d: %s\n", i + 1, opt->stopped().c_str());
-      ++i;
-      break;
-    }
-  }
-  write_image(be, X, o.output);
-  log.commit();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (g_signal) {
-    std::fprintf(stderr, "\nnst: interrupted after iteration %d: wrote %s\n", i, o.output.c_str());
-    return 128 + int(g_signal);
-  }
-  std::fprintf(stderr, "nst: wrote %s (%dx%d) after %d iterations in %s, final loss %.6g\n", o.output.c_str(), W, H, i,
-               duration(secs).c_str(), v.total);
-  if (be.device() == Device::Host) {
-    // The planner's figure against the real peak (what the process ever held, libraries included).
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    std::fprintf(stderr, "nst: peak memory %.0f MiB (planned %.0f MiB for the run)\n", double(ru.ru_maxrss) / 1024,
-                 double(plan.total()) / (1 << 20));
-  }
-  return 0;
-}
+  void write_result(const Tensor& X, const std::string& path) { write_image(*be_, X, path); }
+
+  const StylizeOptions& o_;
+  LossConfig cfg_;
+  std::string weights_path_;
+  Weights weights_;
+  Tensor content0_, init0_, content_;
+  std::vector<Tensor> styles0_;
+  std::vector<std::pair<int, int>> dims_;  // H, W of the content and each style, as loaded
+  std::vector<int> sizes_;
+  int deepest_ = 0, done_ = 0;
+  std::unique_ptr<Backend> be_;
+  MemoryPlan plan_;
+  LossValues last_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+}  // namespace
+
+int stylize(const StylizeOptions& o) { return Job(o).run(); }
 
 }  // namespace nst

@@ -198,3 +198,30 @@ TEST_CASE("the memory planner's figure grows with the image as the CPU run's rea
   CHECK_THAT(d.err, Contains("activations") && Contains("optimizer") && Contains("total"));
   CHECK_FALSE(std::filesystem::exists(fx.out()));
 }
+
+TEST_CASE("coarse-to-fine: the stages have the sizes the flags say and beat one stage of the same work", "[cli][stylize]") {
+  StylizeFixture fx;
+  REQUIRE(run(kMake + " " + (fx.dir / "mid.h5").string() + " --widths 16,32,64,128,128").status == 0);
+  const std::string base = kNst + " stylize --device cpu --weights " + (fx.dir / "mid.h5").string() + " --content " +
+                           (fx.dir / "content.png").string() + " --style " + (fx.dir / "style.png").string() +
+                           " --size 128 --print-every 0 --output " + fx.out();
+  auto final_loss = [](const std::string& err) {
+    auto at = err.find("final loss ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(err.substr(at + 11));
+  };
+  Run multi = run(base + " --scales 3 --iterations 20");
+  REQUIRE(multi.status == 0);
+  CHECK_THAT(multi.err, Contains("stage 1/3 at 32x21") && Contains("stage 2/3 at 64x43") && Contains("stage 3/3 at 128x85") &&
+                            Contains("(128x85) after 60 iterations"));
+  Run custom = run(base + " --scales 2 --start-size 100 --iterations 1");
+  REQUIRE(custom.status == 0);
+  CHECK_THAT(custom.err, Contains("stage 1/2 at 100x67") && Contains("stage 2/2 at 128x85"));
+
+  // The same work, counted in pixel-iterations: 20 x (32x21 + 64x43 + 128x85) = 26.3 iterations at 128x85.
+  Run single = run(base + " --iterations 26");
+  REQUIRE(single.status == 0);
+  double m = final_loss(multi.err), s = final_loss(single.err);
+  WARN("final loss at 128x85 with the same work: 3 stages " << m << ", one stage " << s);
+  CHECK(m < s);
+}

@@ -10,10 +10,12 @@
 namespace nst {
 
 struct StylizeOptions {
-  std::string content, output, weights, log, init = "content", device = "auto", optimizer = "lbfgs";
+  std::string content, output, weights, log, report, init = "content", device = "auto", optimizer = "lbfgs";
+  std::string preserve_colors = "none";  // none | luminance | histogram
   std::vector<std::string> styles;
   std::vector<double> style_blend;  // empty: equal
   int size = 512, iterations = 1000, history = 100, print_every = 50, save_every = 0;
+  int scales = 1, start_size = 0;  // coarse-to-fine stages; start_size 0: size / 2^(scales-1)
   double style_scale = 1, lr = -1;  // lr < 0: the optimiser's default
   // Loss weights; < 0 means the default for the weights file's input scale (see --help).
   double content_weight = -1, style_weight = -1, tv_weight = -1;
