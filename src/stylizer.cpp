@@ -11,12 +11,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "nst/color.h"
 #include "nst/error.h"
 #include "nst/image.h"
 #include "nst/memory_plan.h"
 #include "nst/network.h"
 #include "nst/objective.h"
 #include "nst/optim.h"
+#include "nst/report.h"
 #include "nst/weights.h"
 
 namespace nst {
@@ -77,11 +79,6 @@ std::string duration(double s) {
   return buf;
 }
 
-void write_image(Backend& be, const Tensor& X, const std::string& path) {
-  std::vector<std::uint8_t> rgb(std::size_t(X.shape().h) * X.shape().w * 3);
-  be.to_rgb8(X, rgb.data());
-  save_image(path, rgb, X.shape().h, X.shape().w);
-}
 
 // A uniform [0,1] image from a splitmix64 stream: the same seed gives the same image everywhere.
 Tensor random_image(int h, int w, unsigned long long seed) {
@@ -308,13 +305,26 @@ class Job {
       auto [sh, sw] = fit_long_side(s.shape().h, s.shape().w, style_size(sizes_[k]));
       styles.push_back(resize_image(s, sh, sw));
     }
+    // Colour control (Gatys et al. 2017): the network sees luminance only, the content's chroma being put
+    // back when the image is written; or each style's colours are matched to the content's first.
+    const bool luminance = o_.preserve_colors == "luminance";
+    for (Tensor& s : styles) {
+      if (luminance) s = match_luminance(s, content_);
+      else if (o_.preserve_colors == "histogram") s = match_color_histogram(s, content_);
+    }
     Tensor init;
     if (k > 0) init = resize_image(be_->to_host(previous), H, W);
     else if (o_.init == "content") init = content_;
     else if (o_.init == "random") init = random_image(H, W, o_.seed);
     else init = resize_image(init0_, H, W);
-    objective.set_content(content_);
+    if (luminance && k == 0) init = luminance_image(init);
+    objective.set_content(luminance ? luminance_image(content_) : content_);
     objective.set_styles(styles, o_.style_blend);
+    if (final_stage && !o_.report.empty()) {
+      report_.inputs.push_back(report_image("content: " + o_.content, content_));
+      for (std::size_t i = 0; i < styles.size(); ++i) report_.inputs.push_back(report_image("style: " + o_.styles[i], styles[i]));
+      if (!init0_.empty()) report_.inputs.push_back(report_image("init: " + o_.init, resize_image(init0_, H, W)));
+    }
     if (sizes_.size() > 1) std::fprintf(stderr, "nst: stage %zu/%zu at %dx%d\n", k + 1, sizes_.size(), W, H);
 
     Evaluate f = [&](const Tensor& X, Tensor& g) { return objective.evaluate(X, g); };
@@ -323,7 +333,7 @@ class Job {
     Tensor X = be_->to_device(init);
     // The log holds the final stage's rows, the run at --size (SPEC §5's rows 0..N).
     LossValues v = opt->start(X);
-    if (final_stage) log.row(0, v);
+    if (final_stage) record(0, v, log);
     const bool tty = isatty(fileno(stderr));
     const auto stage_t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < o_.iterations && !g_signal; ++i) {
@@ -331,10 +341,16 @@ class Job {
         throw Error("the loss is " + std::to_string(v.total) + " at iteration " + std::to_string(i) + ": lower --lr or the loss weights");
       v = opt->iterate(X);
       ++done_;
-      if (final_stage) log.row(i + 1, v);
+      if (final_stage) record(i + 1, v, log);
       bool last = i + 1 == o_.iterations;
       if (tty || (o_.print_every > 0 && (i + 1) % o_.print_every == 0) || last) progress(i + 1, v, stage_t0, tty, last);
-      if (o_.save_every > 0 && done_ % o_.save_every == 0 && !(last && final_stage)) write_result(X, snapshot_path(o_.output, done_));
+      if (o_.save_every > 0 && done_ % o_.save_every == 0 && !(last && final_stage)) {
+        Tensor img = final_image(X);
+        save(img, snapshot_path(o_.output, done_));
+        if (!o_.report.empty()) report_.snapshots.push_back(report_image("iteration " + std::to_string(done_), img));
+      } else if (!o_.report.empty() && o_.save_every == 0 && final_stage && quarter(i + 1)) {
+        report_.snapshots.push_back(report_image("iteration " + std::to_string(done_), final_image(X)));  // a few, for the page
+      }
       if (!opt->stopped().empty()) {
         if (tty && !last) std::fputc('\n', stderr);
         std::fprintf(stderr, "nst: stopping %s after iteration %d: %s\n", sizes_.size() > 1 ? "this stage" : "", i + 1,
@@ -344,6 +360,13 @@ class Job {
     }
     last_ = v;
     return X;
+  }
+
+  // Iterations 1/4, 2/4 and 3/4 of the way: the report's snapshots when --save-every gives none.
+  bool quarter(int i) const {
+    for (int k = 1; k <= 3; ++k)
+      if (o_.iterations >= 4 && i == k * o_.iterations / 4) return true;
+    return false;
   }
 
   void progress(int i, const LossValues& v, std::chrono::steady_clock::time_point since, bool tty, bool final_line) const {
@@ -357,7 +380,63 @@ class Job {
     else std::fprintf(stderr, "%s\n", line);
   }
 
-  void write_result(const Tensor& X, const std::string& path) { write_image(*be_, X, path); }
+  // The image as written: on the host, with the content's chroma put back in luminance mode.
+  Tensor final_image(const Tensor& X) {
+    Tensor host = be_->to_host(X);
+    return o_.preserve_colors == "luminance" ? recombine_luminance(host, content_) : host;
+  }
+
+  std::vector<std::uint8_t> rgb8(const Tensor& host) {
+    std::vector<std::uint8_t> rgb(std::size_t(host.shape().h) * host.shape().w * 3);
+    cpu_->to_rgb8(host, rgb.data());
+    return rgb;
+  }
+
+  void save(const Tensor& img, const std::string& path) { save_image(path, rgb8(img), img.shape().h, img.shape().w); }
+
+  ReportImage report_image(const std::string& caption, const Tensor& host) {
+    return ReportImage{caption, rgb8(host), host.shape().h, host.shape().w};
+  }
+
+  void record(int row, const LossValues& v, LossLog& log) {
+    log.row(row, v);
+    if (!o_.report.empty()) report_.losses.push_back(v);
+  }
+
+  void write_result(const Tensor& X, const std::string& path) {
+    Tensor img = final_image(X);
+    save(img, path);
+    if (o_.report.empty()) return;
+    report_.result = report_image("result: " + path, img);
+    report_.title = "nst stylize: " + o_.content + " in the style of " + o_.styles[0] + (o_.styles.size() > 1 ? " and others" : "");
+    char summary[256];
+    std::snprintf(summary, sizeof summary, "%dx%d on %s, %s, %d iterations in %s", img.shape().w, img.shape().h, be_->name().c_str(),
+                  o_.optimizer.c_str(), done_,
+                  duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count()).c_str());
+    report_.summary = summary;
+    report_.options = used_options();
+    write_report(o_.report, report_);
+  }
+
+  std::vector<std::pair<std::string, std::string>> used_options() const {
+    auto g = [](double x) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%g", x);
+      return std::string(b);
+    };
+    std::string styles, blend;
+    for (const auto& s : o_.styles) styles += (styles.empty() ? "" : ",") + s;
+    for (double b : o_.style_blend) blend += (blend.empty() ? "" : ",") + g(b);
+    return {{"--content", o_.content}, {"--style", styles}, {"--style-blend", blend.empty() ? "equal" : blend},
+            {"--weights", weights_path_}, {"--size", std::to_string(o_.size)}, {"--style-scale", g(o_.style_scale)},
+            {"--scales", std::to_string(o_.scales)}, {"--iterations", std::to_string(o_.iterations)},
+            {"--optimizer", o_.optimizer}, {"--lr", o_.lr > 0 ? g(o_.lr) : "default"}, {"--history", std::to_string(o_.history)},
+            {"--content-weight", g(cfg_.content_weight)}, {"--style-weight", g(cfg_.style_weight)},
+            {"--tv-weight", g(cfg_.tv_weight)}, {"--content-layers", o_.content_layers}, {"--style-layers", o_.style_layers},
+            {"--pooling", o_.pooling == PoolKind::Avg ? "avg" : "max"}, {"--init", o_.init}, {"--seed", std::to_string(o_.seed)},
+            {"--preserve-colors", o_.preserve_colors}, {"--device", be_->name()},
+            {"--precision", o_.precision == Precision::TF32 ? "tf32" : "fp32"}};
+  }
 
   const StylizeOptions& o_;
   LossConfig cfg_;
@@ -368,8 +447,9 @@ class Job {
   std::vector<std::pair<int, int>> dims_;  // H, W of the content and each style, as loaded
   std::vector<int> sizes_;
   int deepest_ = 0, done_ = 0;
-  std::unique_ptr<Backend> be_;
+  std::unique_ptr<Backend> be_, cpu_ = make_cpu_backend();  // cpu_: 8-bit conversion of host images
   MemoryPlan plan_;
+  ReportData report_;
   LossValues last_;
   std::chrono::steady_clock::time_point t0_;
 };

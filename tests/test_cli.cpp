@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 
+#include "nst/color.h"
+#include "nst/image.h"
 #include "nst/weights.h"
 #include "run_util.h"
 
@@ -224,4 +226,45 @@ TEST_CASE("coarse-to-fine: the stages have the sizes the flags say and beat one 
   double m = final_loss(multi.err), s = final_loss(single.err);
   WARN("final loss at 128x85 with the same work: 3 stages " << m << ", one stage " << s);
   CHECK(m < s);
+}
+
+TEST_CASE("stylize --preserve-colors luminance keeps the content's chroma, and --report writes one self-contained page", "[cli][stylize]") {
+  StylizeFixture fx;
+  std::string report = (fx.dir / "report.html").string();
+  // --size 384 is the demo content's own size, so the content is used bit-exactly.
+  Run r = run(kNst + " stylize --device cpu --weights " + (fx.dir / "w.h5").string() + " --content " +
+              (fx.dir / "content.png").string() + " --style " + (fx.dir / "style.png").string() +
+              " --size 384 --iterations 10 --preserve-colors luminance --output " + fx.out() + " --report " + report);
+  REQUIRE(r.status == 0);
+  nst::Tensor content = nst::rgb_to_yiq(nst::load_image((fx.dir / "content.png").string()));
+  nst::Tensor out_rgb = nst::load_image(fx.out()), out = nst::rgb_to_yiq(out_rgb);
+  REQUIRE(out.shape() == content.shape());
+  const std::size_t plane = std::size_t(out.shape().h) * out.shape().w;
+  double worst = 0, luma_change = 0;
+  std::size_t clipped = 0;
+  for (std::size_t i = 0; i < plane; ++i) {
+    bool clip = false;  // where the writer clamped a channel, the chroma cannot be kept exactly
+    for (int c = 0; c < 3; ++c) clip |= out_rgb.data()[c * plane + i] <= 0.f || out_rgb.data()[c * plane + i] >= 1.f;
+    luma_change = std::max(luma_change, double(std::abs(out.data()[i] - content.data()[i])));
+    if (clip) {
+      ++clipped;
+      continue;
+    }
+    for (int c = 1; c < 3; ++c) worst = std::max(worst, double(std::abs(out.data()[c * plane + i] - content.data()[c * plane + i])));
+  }
+  WARN("luminance mode: largest I/Q difference " << worst * 255 << "/255 over " << plane - clipped << " unclipped pixels ("
+                                                 << clipped << " clipped); largest luminance change " << luma_change * 255 << "/255");
+  CHECK(worst <= 2.0 / 255);
+  CHECK(clipped < plane / 20);
+  CHECK(luma_change > 10.0 / 255);  // the style did change the image
+
+  std::ifstream in(report);
+  std::string page((std::istreambuf_iterator<char>(in)), {});
+  CHECK_THAT(page, Contains("<svg") && Contains("--preserve-colors") && Contains("luminance"));
+  CHECK(page.find("http") == std::string::npos);
+  CHECK(page.find("<script") == std::string::npos);
+  std::size_t images = 0;
+  for (std::size_t at = page.find("data:image/png;base64,"); at != std::string::npos; at = page.find("data:image/png;base64,", at + 1)) ++images;
+  CHECK(images == 2 + 3 + 1);  // content and style, three snapshots, the result
+  CHECK_FALSE(std::filesystem::exists(report + ".tmp"));
 }
