@@ -152,7 +152,8 @@ class Lbfgs final : public Optimizer {
 }  // namespace
 
 std::size_t optimizer_state_bytes(const std::string& optimizer, int history, std::size_t n) {
-  std::size_t images = optimizer == "adam" ? 4 : 5 + 2 * std::size_t(history);
+  // + 1: the stylizer keeps the last image whose loss was finite.
+  std::size_t images = (optimizer == "adam" ? 4 : 5 + 2 * std::size_t(history)) + 1;
   return images * n * sizeof(float);
 }
 

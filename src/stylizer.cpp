@@ -207,9 +207,13 @@ class Job {
     SignalGuard signals;
     t0_ = std::chrono::steady_clock::now();
     Tensor X;  // the current image, on the device
-    for (std::size_t k = 0; k < sizes_.size() && !g_signal; ++k) X = stage(objective, k, X, log);
+    for (std::size_t k = 0; k < sizes_.size() && !g_signal && diverged_.empty(); ++k) X = stage(objective, k, X, log);
     write_result(X, o_.output);
     log.commit();
+    if (!diverged_.empty()) {
+      std::fprintf(stderr, "\nnst: %s (written to %s)\n", diverged_.c_str(), o_.output.c_str());
+      return 1;
+    }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     if (g_signal) {
       std::fprintf(stderr, "\nnst: interrupted after iteration %d: wrote %s\n", done_, o_.output.c_str());
@@ -336,10 +340,18 @@ class Job {
     if (final_stage) record(0, v, log);
     const bool tty = isatty(fileno(stderr));
     const auto stage_t0 = std::chrono::steady_clock::now();
+    if (!std::isfinite(v.total))
+      throw Error("the loss of the starting image is " + std::to_string(v.total) + ": check the inputs and the loss weights");
+    Tensor good = be_->alloc(X.shape());  // the last image with a finite loss, kept if the next one diverges
     for (int i = 0; i < o_.iterations && !g_signal; ++i) {
-      if (!std::isfinite(v.total))
-        throw Error("the loss is " + std::to_string(v.total) + " at iteration " + std::to_string(i) + ": lower --lr or the loss weights");
+      be_->copy(X, good);
       v = opt->iterate(X);
+      if (!std::isfinite(v.total)) {
+        diverged_ = "the loss became " + std::string(std::isnan(v.total) ? "NaN" : "infinite") + " at iteration " +
+                    std::to_string(done_ + 1) + ": kept the image of iteration " + std::to_string(done_) + "; lower --lr" +
+                    (o_.lr > 0 ? " (now " + std::to_string(o_.lr) + ")" : "") + " or the loss weights";
+        return good;
+      }
       ++done_;
       if (final_stage) record(i + 1, v, log);
       bool last = i + 1 == o_.iterations;
@@ -447,6 +459,7 @@ class Job {
   std::vector<std::pair<int, int>> dims_;  // H, W of the content and each style, as loaded
   std::vector<int> sizes_;
   int deepest_ = 0, done_ = 0;
+  std::string diverged_;  // why the optimisation stopped on a non-finite loss, if it did
   std::unique_ptr<Backend> be_, cpu_ = make_cpu_backend();  // cpu_: 8-bit conversion of host images
   MemoryPlan plan_;
   ReportData report_;

@@ -268,3 +268,14 @@ TEST_CASE("stylize --preserve-colors luminance keeps the content's chroma, and -
   CHECK(images == 2 + 3 + 1);  // content and style, three snapshots, the result
   CHECK_FALSE(std::filesystem::exists(report + ".tmp"));
 }
+
+TEST_CASE("a loss that becomes infinite stops the run, names the iteration and keeps the last finite image", "[cli][stylize]") {
+  StylizeFixture fx;
+  Run r = run(fx.base + " --optimizer adam --lr 1e30 --output " + fx.out());
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Contains("the loss became") && Contains("at iteration 1: kept the image of iteration 0; lower --lr"));
+  REQUIRE(std::filesystem::exists(fx.out()));
+  // The kept image is the starting one: the content at 64x43.
+  nst::Tensor out = nst::load_image(fx.out());
+  CHECK(out.shape() == (nst::Shape{1, 3, 43, 64}));
+}

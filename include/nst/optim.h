@@ -25,7 +25,8 @@ class Optimizer {
 };
 
 // Bytes an optimiser keeps on the device for an image of n floats, the image itself included (for the
-// memory planner): Adam X, g, m, v; L-BFGS X, g, d, a trial point and its gradient, and 2 x history pairs.
+// memory planner): Adam X, g, m, v; L-BFGS X, g, d, a trial point and its gradient, and 2 x history pairs;
+// and the stylizer's copy of the last image with a finite loss.
 std::size_t optimizer_state_bytes(const std::string& optimizer, int history, std::size_t n);
 
 // torch.optim.Adam: beta1 0.9, beta2 0.999, eps 1e-8, step lr (in units of the [0,1] image).
