@@ -16,6 +16,25 @@ dim3 block_dim, grid_dim;
 
 namespace {
 
+// AddressSanitizer must be told when the stack changes under it, or it reports the fibers' frames as
+// stack overflows and buffer errors. Each switch is bracketed: start (naming the stack we go to) and
+// finish (once there). The scheduler's stack bounds are learnt when a fiber first arrives.
+#if defined(__SANITIZE_ADDRESS__)
+}  // namespace
+}  // namespace nst::emu
+extern "C" void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, std::size_t size);
+extern "C" void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, std::size_t* size_old);
+namespace nst::emu {
+namespace {
+void start_switch(void** fake, const void* bottom, std::size_t size) { __sanitizer_start_switch_fiber(fake, bottom, size); }
+void finish_switch(void* fake, const void** bottom, std::size_t* size) { __sanitizer_finish_switch_fiber(fake, bottom, size); }
+#else
+void start_switch(void**, const void*, std::size_t) {}
+void finish_switch(void*, const void**, std::size_t*) {}
+#endif
+const void* g_scheduler_stack = nullptr;
+std::size_t g_scheduler_stack_size = 0;
+
 enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
 
 struct Fiber {
@@ -45,8 +64,10 @@ cudaError_t g_last_error = cudaSuccess;
 }
 
 void fiber_main() {
+  finish_switch(nullptr, &g_scheduler_stack, &g_scheduler_stack_size);
   (*g_block->body)();
   g_block->fibers[g_block->current].state = State::Done;
+  start_switch(nullptr, g_scheduler_stack, g_scheduler_stack_size);  // this stack is done
   // Returning ends the fiber: uc_link brings control back to the scheduler.
 }
 
@@ -56,7 +77,10 @@ void wait(State state) {
   if (!g_block || b.current < 0) die("barrier outside a kernel");
   int me = b.current;
   b.fibers[me].state = state;
+  void* fake = nullptr;
+  start_switch(&fake, g_scheduler_stack, g_scheduler_stack_size);
   swapcontext(&b.fibers[me].ctx, &b.scheduler);
+  finish_switch(fake, &g_scheduler_stack, &g_scheduler_stack_size);
 }
 
 int linear(const uint3& t) { return int(t.x + block_dim.x * (t.y + block_dim.y * t.z)); }
@@ -89,26 +113,38 @@ bool release(Block& b) {
   return any;
 }
 
+// Makes fiber i's context start at fiber_main on its own stack.
+void prepare(Block& b, int i) {
+  Fiber& f = b.fibers[i];
+  f.state = State::Ready;
+  f.tid = uint3{unsigned(i) % block_dim.x, unsigned(i) / block_dim.x % block_dim.y, unsigned(i) / (block_dim.x * block_dim.y)};
+  getcontext(&f.ctx);
+  f.ctx.uc_stack.ss_sp = b.stacks[i].get();
+  f.ctx.uc_stack.ss_size = Block::kStackBytes;
+  f.ctx.uc_link = &b.scheduler;
+  makecontext(&f.ctx, fiber_main, 0);
+}
+
+// Runs fiber i until it parks at a barrier or returns. A function of its own, so that no local of the
+// scheduler's loop lives across swapcontext (which, like setjmp, may clobber it).
+__attribute__((noinline)) void resume(Block& b, int i) {
+  b.current = i;
+  thread_idx = b.fibers[i].tid;
+  void* fake = nullptr;
+  start_switch(&fake, b.stacks[i].get(), Block::kStackBytes);
+  swapcontext(&b.scheduler, &b.fibers[i].ctx);
+  finish_switch(fake, nullptr, nullptr);
+}
+
 void run_block(Block& b) {
   int n = int(b.fibers.size());
-  for (int i = 0; i < n; ++i) {
-    Fiber& f = b.fibers[i];
-    f.state = State::Ready;
-    f.tid = uint3{unsigned(i) % block_dim.x, unsigned(i) / block_dim.x % block_dim.y, unsigned(i) / (block_dim.x * block_dim.y)};
-    getcontext(&f.ctx);
-    f.ctx.uc_stack.ss_sp = b.stacks[i].get();
-    f.ctx.uc_stack.ss_size = Block::kStackBytes;
-    f.ctx.uc_link = &b.scheduler;
-    makecontext(&f.ctx, fiber_main, 0);
-  }
+  for (int i = 0; i < n; ++i) prepare(b, i);
   std::fill(b.shared.begin(), b.shared.end(), 0);
   for (;;) {
     bool ran = false;
     for (int i = 0; i < n; ++i) {
       if (b.fibers[i].state != State::Ready) continue;
-      b.current = i;
-      thread_idx = b.fibers[i].tid;
-      swapcontext(&b.scheduler, &b.fibers[i].ctx);
+      resume(b, i);
       ran = true;
     }
     b.current = -1;
