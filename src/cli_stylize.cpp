@@ -135,6 +135,10 @@ std::vector<Flag> flags() {
        }},
       {"--report", "FILE.html", "a self-contained page with the inputs, snapshots, result, options and loss curves",
        [](StylizeOptions& o, const std::string& v) { o.report = v; }},
+      {"--checkpoint", "FILE.h5", "save the image and the optimiser's state every --save-every iterations and on SIGINT/SIGTERM",
+       [](StylizeOptions& o, const std::string& v) { o.checkpoint = v; }},
+      {"--resume", "FILE.h5", "continue from a checkpoint (same options; --iterations may grow)",
+       [](StylizeOptions& o, const std::string& v) { o.resume = v; }},
       {"--dry-run", nullptr, "check the inputs and print the plan without optimising", [](StylizeOptions& o, const std::string&) { o.dry_run = true; }},
   };
 }

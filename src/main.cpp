@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "nst/convert.h"
 #include "nst/device.h"
+#include "nst/fetch.h"
 #include "nst/error.h"
 #include "nst/network.h"
 #include "nst/stylizer.h"
@@ -28,6 +30,10 @@ const char* kHelp =
     "commands:\n"
     "  stylize --content C --style S --output OUT [options]\n"
     "                             paint C in the style of S (nst stylize --help lists every option)\n"
+    "  weights fetch [torchvision|caffe|keras] [--output FILE.h5]\n"
+    "                             download a published VGG19, check it, convert it to weights/vgg19.h5\n"
+    "  weights convert IN OUT.h5 [--source torchvision|caffe|keras]\n"
+    "                             convert a published VGG19 (.pth, .caffemodel, Keras .h5) to our HDF5\n"
     "  info [--weights FILE.h5]   build, backends, CUDA devices, and a summary of a weights file\n"
     "\n"
     "options:\n"
@@ -58,6 +64,46 @@ int info(const std::vector<std::string>& args) {
   return 0;
 }
 
+int weights(const std::vector<std::string>& args) {
+  if (args.empty()) throw nst::UsageError("weights: expected convert or fetch; try nst --help");
+  if (args[0] == "convert") {
+    std::vector<std::string> files;
+    std::string source;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--source") {
+        if (i + 1 >= args.size()) throw nst::UsageError("--source needs a value (torchvision, caffe or keras)");
+        source = args[++i];
+        nst::parse_source(source);  // a bad name is a usage error before any work
+      } else if (args[i].rfind("--", 0) == 0) {
+        throw nst::UsageError("weights convert: unknown option " + args[i]);
+      } else {
+        files.push_back(args[i]);
+      }
+    }
+    if (files.size() != 2) throw nst::UsageError("usage: nst weights convert IN.{pth,caffemodel,h5} OUT.h5 [--source torchvision|caffe|keras]");
+    nst::convert_weights(files[0], files[1], source);
+    std::printf("wrote %s\n", files[1].c_str());
+    return 0;
+  }
+  if (args[0] == "fetch") {
+    std::string name, output;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--output") {
+        if (i + 1 >= args.size()) throw nst::UsageError("--output needs a value (FILE.h5)");
+        output = args[++i];
+      } else if (args[i].rfind("--", 0) == 0) {
+        throw nst::UsageError("weights fetch: unknown option " + args[i]);
+      } else if (name.empty()) {
+        name = args[i];
+      } else {
+        throw nst::UsageError("usage: nst weights fetch [torchvision|caffe|keras] [--output FILE.h5]");
+      }
+    }
+    return nst::fetch_weights(name, output, "");
+  }
+  throw nst::UsageError("weights: unknown subcommand '" + args[0] + "'; expected convert or fetch");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,6 +121,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cmd == "info") return info(args);
+    if (cmd == "weights") return weights(args);
     if (cmd == "stylize") {
       for (const std::string& a : args)
         if (a == "--help" || a == "-h") {

@@ -26,6 +26,15 @@ class Adam final : public Optimizer {
     return f_(X, g_);
   }
 
+  OptimizerState state() override { return {st_.step, {{"m", be_.to_host(m_)}, {"v", be_.to_host(v_)}}}; }
+
+  void restore(const OptimizerState& s) override {
+    NST_ASSERT(s.tensors.size() == 2 && s.tensors[0].first == "m" && s.tensors[1].first == "v", "Adam state holds m and v");
+    st_.step = s.step;
+    be_.upload(s.tensors[0].second, m_);
+    be_.upload(s.tensors[1].second, v_);
+  }
+
  private:
   Backend& be_;
   Evaluate f_;
@@ -61,6 +70,25 @@ class Lbfgs final : public Optimizer {
   }
 
   std::string stopped() const override { return stopped_; }
+
+  OptimizerState state() override {
+    OptimizerState s;
+    for (std::size_t i = 0; i < pairs_.size(); ++i) {
+      s.tensors.push_back({"s" + std::to_string(i), be_.to_host(pairs_[i].s)});
+      s.tensors.push_back({"y" + std::to_string(i), be_.to_host(pairs_[i].y)});
+    }
+    return s;
+  }
+
+  void restore(const OptimizerState& s) override {
+    NST_ASSERT(s.tensors.size() % 2 == 0 && int(s.tensors.size() / 2) <= history_, "L-BFGS state holds s/y pairs within --history");
+    pairs_.clear();
+    for (std::size_t i = 0; i < s.tensors.size(); i += 2) {
+      Pair p{be_.to_device(s.tensors[i].second), be_.to_device(s.tensors[i + 1].second), 0};
+      p.rho = 1.0 / be_.dot(p.y, p.s);
+      pairs_.push_back(std::move(p));
+    }
+  }
 
  private:
   struct Pair {

@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "nst/checkpoint.h"
 #include "nst/color.h"
 #include "nst/error.h"
 #include "nst/image.h"
@@ -148,7 +150,7 @@ void validate(const StylizeOptions& o) {
   for (double w : {o.content_weight, o.style_weight, o.tv_weight})
     if (std::isnan(w)) throw UsageError("loss weights must be numbers");
   // Unwritable destinations are found now, not after an hour of optimisation.
-  for (const std::string& path : {o.output, o.log, o.report}) {
+  for (const std::string& path : {o.output, o.log, o.report, o.checkpoint}) {
     if (path.empty()) continue;
     std::filesystem::path dir = std::filesystem::path(path).parent_path();
     if (dir.empty()) dir = ".";
@@ -200,6 +202,7 @@ class Job {
                  weights_path_.c_str(), cfg_.content_weight, cfg_.style_weight, cfg_.tv_weight);
     check_memory();
     if (o_.dry_run) return 0;
+    if (!o_.resume.empty()) load_resume();
 
     Objective objective(*be_, weights_, cfg_);
     weights_ = Weights();  // uploaded: the host copy (80 MB for VGG19) is not needed any more
@@ -207,7 +210,8 @@ class Job {
     SignalGuard signals;
     t0_ = std::chrono::steady_clock::now();
     Tensor X;  // the current image, on the device
-    for (std::size_t k = 0; k < sizes_.size() && !g_signal && diverged_.empty(); ++k) X = stage(objective, k, X, log);
+    for (std::size_t k = 0; k < sizes_.size() && !g_signal && diverged_.empty(); ++k)
+      if (!resume_ || int(k) >= resume_->stage) X = stage(objective, k, X, log);  // earlier stages are done
     write_result(X, o_.output);
     log.commit();
     if (!diverged_.empty()) {
@@ -334,16 +338,29 @@ class Job {
     Evaluate f = [&](const Tensor& X, Tensor& g) { return objective.evaluate(X, g); };
     std::unique_ptr<Optimizer> opt = o_.optimizer == "adam" ? make_adam(*be_, f, o_.lr > 0 ? o_.lr : 0.02)
                                                             : make_lbfgs(*be_, f, o_.history, o_.lr > 0 ? o_.lr : 1.0);
+    int first = 0;  // the first iteration to run: 0, or where a checkpoint left off
+    if (resume_) {
+      if (resume_->X.shape() != init.shape())
+        throw Error(o_.resume + ": its image is " + resume_->X.shape().str() + ", this stage's is " + init.shape().str());
+      init = resume_->X;
+    }
     Tensor X = be_->to_device(init);
     // The log holds the final stage's rows, the run at --size (SPEC §5's rows 0..N).
     LossValues v = opt->start(X);
-    if (final_stage) record(0, v, log);
+    if (resume_) {
+      opt->restore(resume_->optimizer);
+      first = resume_->iteration;
+      done_ = resume_->done;
+      resume_.reset();
+      std::fprintf(stderr, "nst: resumed at iteration %d from %s\n", first, o_.resume.c_str());
+    }
+    if (final_stage) record(first, v, log);
     const bool tty = isatty(fileno(stderr));
     const auto stage_t0 = std::chrono::steady_clock::now();
     if (!std::isfinite(v.total))
       throw Error("the loss of the starting image is " + std::to_string(v.total) + ": check the inputs and the loss weights");
     Tensor good = be_->alloc(X.shape());  // the last image with a finite loss, kept if the next one diverges
-    for (int i = 0; i < o_.iterations && !g_signal; ++i) {
+    for (int i = first; i < o_.iterations && !g_signal; ++i) {
       be_->copy(X, good);
       v = opt->iterate(X);
       if (!std::isfinite(v.total)) {
@@ -356,6 +373,8 @@ class Job {
       if (final_stage) record(i + 1, v, log);
       bool last = i + 1 == o_.iterations;
       if (tty || (o_.print_every > 0 && (i + 1) % o_.print_every == 0) || last) progress(i + 1, v, stage_t0, tty, last);
+      if (!o_.checkpoint.empty() && ((o_.save_every > 0 && done_ % o_.save_every == 0) || g_signal))
+        save_checkpoint(o_.checkpoint, Checkpoint{int(k), i + 1, done_, resume_options(), be_->to_host(X), opt->state()});
       if (o_.save_every > 0 && done_ % o_.save_every == 0 && !(last && final_stage)) {
         Tensor img = final_image(X);
         save(img, snapshot_path(o_.output, done_));
@@ -430,6 +449,28 @@ class Job {
     write_report(o_.report, report_);
   }
 
+  // The options a checkpoint must share with the run that resumes it: all but where it runs and how long.
+  std::vector<std::pair<std::string, std::string>> resume_options() const {
+    std::vector<std::pair<std::string, std::string>> v;
+    for (auto& [k, val] : used_options())
+      if (k != "--device" && k != "--precision" && k != "--iterations") v.push_back({k, val});
+    return v;
+  }
+
+  void load_resume() {
+    resume_ = load_checkpoint(o_.resume);
+    auto want = resume_options();
+    for (const auto& [k, v] : want) {
+      auto it = std::find_if(resume_->options.begin(), resume_->options.end(), [&](const auto& p) { return p.first == k; });
+      if (it == resume_->options.end() || it->second != v)
+        throw UsageError("--resume " + o_.resume + ": the checkpoint was made with " + k + " " +
+                         (it == resume_->options.end() ? std::string("(absent)") : it->second) + ", not " + v);
+    }
+    if (resume_->stage < 0 || resume_->stage >= int(sizes_.size()) || resume_->iteration < 0 || resume_->iteration > o_.iterations)
+      throw UsageError("--resume " + o_.resume + ": stage " + std::to_string(resume_->stage) + ", iteration " +
+                       std::to_string(resume_->iteration) + " is not within this run's stages and --iterations");
+  }
+
   std::vector<std::pair<std::string, std::string>> used_options() const {
     auto g = [](double x) {
       char b[32];
@@ -460,6 +501,7 @@ class Job {
   std::vector<int> sizes_;
   int deepest_ = 0, done_ = 0;
   std::string diverged_;  // why the optimisation stopped on a non-finite loss, if it did
+  std::optional<Checkpoint> resume_;  // --resume: applied when its stage starts
   std::unique_ptr<Backend> be_, cpu_ = make_cpu_backend();  // cpu_: 8-bit conversion of host images
   MemoryPlan plan_;
   ReportData report_;

@@ -279,3 +279,28 @@ TEST_CASE("a loss that becomes infinite stops the run, names the iteration and k
   nst::Tensor out = nst::load_image(fx.out());
   CHECK(out.shape() == (nst::Shape{1, 3, 43, 64}));
 }
+
+TEST_CASE("a run resumed from a checkpoint ends with the same bytes as one never interrupted", "[cli][stylize][resume]") {
+  StylizeFixture fx;
+  for (const char* opt : {"adam", "lbfgs"}) {
+    DYNAMIC_SECTION(opt) {
+      const std::string common = fx.base + " --optimizer " + opt + " --iterations 10";
+      const std::string a = (fx.dir / "a.png").string(), b = (fx.dir / "b.png").string(), ck = (fx.dir / "ck.h5").string();
+      REQUIRE(run(common + " --output " + a).status == 0);
+      // Checkpoints at iterations 4 and 8; then a fresh process continues from 8.
+      REQUIRE(run(common + " --output " + b + " --save-every 4 --checkpoint " + ck).status == 0);
+      std::filesystem::remove(b);
+      Run r = run(common + " --output " + b + " --resume " + ck);
+      REQUIRE(r.status == 0);
+      CHECK_THAT(r.err, Contains("resumed at iteration 8"));
+      std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+      std::string da((std::istreambuf_iterator<char>(fa)), {}), db((std::istreambuf_iterator<char>(fb)), {});
+      CHECK(!da.empty());
+      CHECK(da == db);
+
+      Run bad = run(fx.base + " --optimizer " + opt + " --iterations 10 --size 48 --output " + b + " --resume " + ck);
+      CHECK(bad.status == 2);
+      CHECK_THAT(bad.err, Contains("the checkpoint was made with --size 64, not 48"));
+    }
+  }
+}

@@ -14,6 +14,13 @@ namespace nst {
 
 using Evaluate = std::function<LossValues(const Tensor& X, Tensor& grad)>;
 
+// What an optimiser carries from one iteration to the next besides X (host tensors), for checkpoints.
+// The gradient at X is not in it: evaluating X again gives it back bit for bit.
+struct OptimizerState {
+  int step = 0;                                        // Adam's step count
+  std::vector<std::pair<std::string, Tensor>> tensors;  // Adam: m, v; L-BFGS: s0, y0, s1, y1, ... oldest first
+};
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -22,6 +29,10 @@ class Optimizer {
   // Why the optimiser cannot improve X any further (e.g. the line search found no decrease); empty while
   // it can. The stylizer stops early when this is set.
   virtual std::string stopped() const { return {}; }
+  // Checkpoints: the state after `start` and any number of iterations, and putting it back into an
+  // optimiser that has just been started at the same X.
+  virtual OptimizerState state() = 0;
+  virtual void restore(const OptimizerState& s) = 0;
 };
 
 // Bytes an optimiser keeps on the device for an image of n floats, the image itself included (for the

@@ -12,6 +12,7 @@ namespace nst {
 struct StylizeOptions {
   std::string content, output, weights, log, report, init = "content", device = "auto", optimizer = "lbfgs";
   std::string preserve_colors = "none";  // none | luminance | histogram
+  std::string checkpoint, resume;         // --checkpoint FILE (written every --save-every and on interrupt), --resume FILE
   std::vector<std::string> styles;
   std::vector<double> style_blend;  // empty: equal
   int size = 512, iterations = 1000, history = 100, print_every = 50, save_every = 0;
