@@ -36,29 +36,40 @@ void Objective::set_content(const Tensor& content) {
   }
 }
 
-void Objective::set_styles(const std::vector<Tensor>& styles, std::vector<double> blend) {
-  if (styles.empty()) throw UsageError("no style image");
-  if (blend.empty()) blend.assign(styles.size(), 1.0);
-  if (blend.size() != styles.size())
-    throw UsageError("--style-blend has " + std::to_string(blend.size()) + " weights for " + std::to_string(styles.size()) + " styles");
+std::vector<Tensor> Objective::style_grams(const Tensor& style) {
+  net_.forward(be_.to_device(style));
+  std::vector<Tensor> grams;
+  for (int layer : config_.style_layers) {
+    const Tensor& f = net_.activation(layer);
+    Tensor g = be_.alloc(Shape{1, 1, f.shape().c, f.shape().c});
+    be_.gram(f, g);
+    grams.push_back(std::move(g));
+  }
+  return grams;
+}
+
+void Objective::set_style_grams(const std::vector<std::vector<Tensor>>& grams, std::vector<double> blend) {
+  if (grams.empty()) throw UsageError("no style image");
+  if (blend.empty()) blend.assign(grams.size(), 1.0);
+  if (blend.size() != grams.size())
+    throw UsageError("--style-blend has " + std::to_string(blend.size()) + " weights for " + std::to_string(grams.size()) + " styles");
   double sum = 0;
   for (double b : blend) {
     if (!(b >= 0)) throw UsageError("--style-blend weights must not be negative");
     sum += b;
   }
   if (!(sum > 0)) throw UsageError("--style-blend weights sum to zero");
-  style_targets_.assign(config_.style_layers.size(), Tensor());
-  for (std::size_t k = 0; k < styles.size(); ++k) {
-    net_.forward(be_.to_device(styles[k]));
-    for (std::size_t s = 0; s < config_.style_layers.size(); ++s) {
-      const Tensor& f = net_.activation(config_.style_layers[s]);
-      int C = f.shape().c;
-      Tensor g = be_.alloc(Shape{1, 1, C, C});
-      be_.gram(f, g);
-      if (style_targets_[s].empty()) style_targets_[s] = be_.alloc(g.shape());  // zero-filled
-      be_.axpy(float(blend[k] / sum), g, style_targets_[s]);
-    }
+  style_targets_.clear();
+  for (std::size_t s = 0; s < config_.style_layers.size(); ++s) {
+    style_targets_.push_back(be_.alloc(grams[0][s].shape()));  // zero-filled
+    for (std::size_t k = 0; k < grams.size(); ++k) be_.axpy(float(blend[k] / sum), grams[k][s], style_targets_[s]);
   }
+}
+
+void Objective::set_styles(const std::vector<Tensor>& styles, std::vector<double> blend) {
+  std::vector<std::vector<Tensor>> grams;
+  for (const Tensor& s : styles) grams.push_back(style_grams(s));
+  set_style_grams(grams, std::move(blend));
 }
 
 LossValues Objective::evaluate(const Tensor& X, Tensor& grad) {

@@ -185,16 +185,21 @@ std::vector<int> stage_sizes(const StylizeOptions& o) {
 // One `nst stylize` job: the inputs as loaded, the backend, and the stages run on it.
 class Job {
  public:
-  explicit Job(const StylizeOptions& o) : o_(o) {}
+  Job(const StylizeOptions& o, Session* session) : o_(o), session_(session) {}
 
   int run() {
     validate(o_);
     load();
     sizes_ = stage_sizes(o_);
     check_sizes();
-    BackendChoice choice = make_backend(o_.device, o_.precision);
-    if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
-    be_ = std::move(choice.backend);
+    if (session_) {
+      be_ = &session_->backend();
+    } else {
+      BackendChoice choice = make_backend(o_.device, o_.precision);
+      if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
+      own_be_ = std::move(choice.backend);
+      be_ = own_be_.get();
+    }
     auto [H, W] = fit_long_side(content0_.shape().h, content0_.shape().w, o_.size);
     std::fprintf(stderr, "nst: %dx%d on %s, %s, %d iterations%s, weights %s (content %g, style %g, tv %g)\n", W, H,
                  be_->name().c_str(), o_.optimizer.c_str(), o_.iterations,
@@ -204,8 +209,9 @@ class Job {
     if (o_.dry_run) return 0;
     if (!o_.resume.empty()) load_resume();
 
-    Objective objective(*be_, weights_, cfg_);
-    weights_ = Weights();  // uploaded: the host copy (80 MB for VGG19) is not needed any more
+    std::unique_ptr<Objective> own;
+    Objective& objective = session_ ? session_->objective(weights_path_, cfg_) : *(own = std::make_unique<Objective>(*be_, *weights_, cfg_));
+    own_weights_ = Weights();  // uploaded: the host copy (80 MB for VGG19) is not needed any more
     LossLog log(o_.log);
     SignalGuard signals;
     t0_ = std::chrono::steady_clock::now();
@@ -241,8 +247,13 @@ class Job {
     cfg_.style_layers = parse_layer_list(o_.style_layers, "--style-layers");
     cfg_.pooling = o_.pooling;
     weights_path_ = find_weights(o_.weights);
-    weights_ = load_weights(weights_path_);
-    DefaultWeights dw = default_loss_weights(weights_.norm.scale);
+    if (session_) {
+      weights_ = &session_->weights(weights_path_);
+    } else {
+      own_weights_ = load_weights(weights_path_);
+      weights_ = &own_weights_;
+    }
+    DefaultWeights dw = default_loss_weights(weights_->norm.scale);
     cfg_.content_weight = o_.content_weight >= 0 ? o_.content_weight : dw.content;
     cfg_.style_weight = o_.style_weight >= 0 ? o_.style_weight : dw.style;
     cfg_.tv_weight = o_.tv_weight >= 0 ? o_.tv_weight : dw.tv;
@@ -278,7 +289,7 @@ class Job {
   // What the largest stage needs on the device, checked before anything is allocated.
   void check_memory() {
     auto plan_for = [&](int size) {
-      PlanInput in{&weights_, cfg_, fit_long_side(dims_[0].first, dims_[0].second, size), {}, o_.optimizer, o_.history, be_->workspace_limit()};
+      PlanInput in{weights_, cfg_, fit_long_side(dims_[0].first, dims_[0].second, size), {}, o_.optimizer, o_.history, be_->workspace_limit()};
       for (std::size_t k = 1; k < dims_.size(); ++k) in.styles.push_back(fit_long_side(dims_[k].first, dims_[k].second, style_size(size)));
       return plan_memory(in);
     };
@@ -327,7 +338,18 @@ class Job {
     else init = resize_image(init0_, H, W);
     if (luminance && k == 0) init = luminance_image(init);
     objective.set_content(luminance ? luminance_image(content_) : content_);
-    objective.set_styles(styles, o_.style_blend);
+    if (session_ && o_.preserve_colors == "none") {
+      // The styles as loaded and sized do not depend on the content: their Grams serve every row.
+      std::vector<std::vector<Tensor>> grams;
+      for (std::size_t i = 0; i < styles.size(); ++i) {
+        std::string key = weights_path_ + "|" + o_.style_layers + "|" + (o_.pooling == PoolKind::Avg ? "avg" : "max") + "|" +
+                          o_.styles[i] + "|" + styles[i].shape().str();
+        grams.push_back(session_->style_grams(objective, key, styles[i]));
+      }
+      objective.set_style_grams(grams, o_.style_blend);
+    } else {
+      objective.set_styles(styles, o_.style_blend);
+    }
     if (final_stage && !o_.report.empty()) {
       report_.inputs.push_back(report_image("content: " + o_.content, content_));
       for (std::size_t i = 0; i < styles.size(); ++i) report_.inputs.push_back(report_image("style: " + o_.styles[i], styles[i]));
@@ -494,7 +516,8 @@ class Job {
   const StylizeOptions& o_;
   LossConfig cfg_;
   std::string weights_path_;
-  Weights weights_;
+  const Weights* weights_ = nullptr;  // the session's, or own_weights_
+  Weights own_weights_;
   Tensor content0_, init0_, content_;
   std::vector<Tensor> styles0_;
   std::vector<std::pair<int, int>> dims_;  // H, W of the content and each style, as loaded
@@ -502,7 +525,9 @@ class Job {
   int deepest_ = 0, done_ = 0;
   std::string diverged_;  // why the optimisation stopped on a non-finite loss, if it did
   std::optional<Checkpoint> resume_;  // --resume: applied when its stage starts
-  std::unique_ptr<Backend> be_, cpu_ = make_cpu_backend();  // cpu_: 8-bit conversion of host images
+  Session* session_;
+  Backend* be_ = nullptr;  // the session's, or own_be_
+  std::unique_ptr<Backend> own_be_, cpu_ = make_cpu_backend();  // cpu_: 8-bit conversion of host images
   MemoryPlan plan_;
   ReportData report_;
   LossValues last_;
@@ -511,6 +536,43 @@ class Job {
 
 }  // namespace
 
-int stylize(const StylizeOptions& o) { return Job(o).run(); }
+int stylize(const StylizeOptions& o, Session* session) { return Job(o, session).run(); }
+
+Backend& Session::backend() {
+  if (!backend_) {
+    BackendChoice choice = make_backend(device_, precision_);
+    if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
+    backend_ = std::move(choice.backend);
+  }
+  return *backend_;
+}
+
+const Weights& Session::weights(const std::string& path) {
+  auto it = weights_.find(path);
+  if (it == weights_.end()) it = weights_.emplace(path, load_weights(path)).first;
+  return it->second;
+}
+
+Objective& Session::objective(const std::string& weights_path, const LossConfig& c) {
+  std::string key = weights_path + "|" + std::to_string(c.pooling == PoolKind::Avg);
+  for (int l : c.content_layers) key += "|c" + std::to_string(l);
+  for (int l : c.style_layers) key += "|s" + std::to_string(l);
+  char w[96];
+  std::snprintf(w, sizeof w, "|%.17g|%.17g|%.17g", c.content_weight, c.style_weight, c.tv_weight);
+  key += w;
+  auto it = objectives_.find(key);
+  if (it == objectives_.end()) it = objectives_.emplace(key, std::make_unique<Objective>(backend(), weights(weights_path), c)).first;
+  return *it->second;
+}
+
+const std::vector<Tensor>& Session::style_grams(Objective& objective, const std::string& key, const Tensor& style) {
+  auto it = grams_.find(key);
+  if (it != grams_.end()) {
+    ++reused_;
+    return it->second;
+  }
+  ++computed_;
+  return grams_.emplace(key, objective.style_grams(style)).first->second;
+}
 
 }  // namespace nst

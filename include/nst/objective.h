@@ -33,6 +33,10 @@ class Objective {
   // equal weights.
   void set_content(const Tensor& content);
   void set_styles(const std::vector<Tensor>& styles, std::vector<double> blend = {});
+  // The same in two steps, so that a batch can compute each style's Grams once and reuse them: the Grams
+  // G_l(style) for every style layer (on the device), and the blend of several styles' Grams as targets.
+  std::vector<Tensor> style_grams(const Tensor& style);
+  void set_style_grams(const std::vector<std::vector<Tensor>>& grams, std::vector<double> blend = {});
 
   // L(X) and grad = dL/dX (overwritten), X and grad on the backend's device.
   LossValues evaluate(const Tensor& X, Tensor& grad);

@@ -4,8 +4,13 @@
 #include <string>
 #include <vector>
 
+#include <map>
+#include <memory>
+
 #include "nst/backend.h"
 #include "nst/device.h"
+#include "nst/objective.h"
+#include "nst/weights.h"
 
 namespace nst {
 
@@ -33,9 +38,34 @@ struct DefaultWeights {
 };
 DefaultWeights default_loss_weights(double input_scale);
 
+// What several stylizations in one process share (nst batch): the backend, each weights file as loaded,
+// the networks built on them, and each style's Grams at each size, so that a batch loads the weights once
+// and computes a style's Grams once per size.
+class Session {
+ public:
+  Session(std::string device, Precision precision) : device_(std::move(device)), precision_(precision) {}
+  Backend& backend();  // made on first use; prints the device note once
+  const Weights& weights(const std::string& path);
+  Objective& objective(const std::string& weights_path, const LossConfig& config);
+  // The Grams of `style` (a host image at the size it is used), computed on the first call for `key`.
+  const std::vector<Tensor>& style_grams(Objective& objective, const std::string& key, const Tensor& style);
+  int grams_computed() const { return computed_; }
+  int grams_reused() const { return reused_; }
+
+ private:
+  std::string device_;
+  Precision precision_;
+  std::unique_ptr<Backend> backend_;
+  std::map<std::string, Weights> weights_;
+  std::map<std::string, std::unique_ptr<Objective>> objectives_;
+  std::map<std::string, std::vector<Tensor>> grams_;
+  int computed_ = 0, reused_ = 0;
+};
+
 // Runs the whole job; returns the process exit status (0 done, 1 runtime error, 128+signal when
 // interrupted after writing the current image). Throws nst::UsageError / nst::Error for the caller to
 // print.
-int stylize(const StylizeOptions& opt);
+// With a session, what it already holds is reused (its device wins over opt.device).
+int stylize(const StylizeOptions& opt, Session* session = nullptr);
 
 }  // namespace nst
