@@ -162,8 +162,7 @@ std::string stylize_help() {
   return s;
 }
 
-StylizeOptions parse_stylize(const std::vector<std::string>& args) {
-  StylizeOptions o;
+StylizeOptions parse_stylize(const std::vector<std::string>& args, StylizeOptions o) {
   const std::vector<Flag> table = flags();
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string name = args[i], value;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "nst/batch.h"
 #include "nst/convert.h"
 #include "nst/device.h"
 #include "nst/fetch.h"
@@ -15,11 +16,6 @@
 #define NST_VERSION "0.1.0"
 #endif
 
-namespace nst {
-std::string stylize_help();
-StylizeOptions parse_stylize(const std::vector<std::string>& args);
-}  // namespace nst
-
 namespace {
 
 const char* kHelp =
@@ -30,6 +26,8 @@ const char* kHelp =
     "commands:\n"
     "  stylize --content C --style S --output OUT [options]\n"
     "                             paint C in the style of S (nst stylize --help lists every option)\n"
+    "  batch --output-dir DIR (--manifest F.csv | --contents D --styles D | --frames D) [options]\n"
+    "                             many stylizations: sharded, resumable, one worker per GPU\n"
     "  weights fetch [torchvision|caffe|keras] [--output FILE.h5]\n"
     "                             download a published VGG19, check it, convert it to weights/vgg19.h5\n"
     "  weights convert IN OUT.h5 [--source torchvision|caffe|keras]\n"
@@ -122,6 +120,14 @@ int main(int argc, char** argv) {
     }
     if (cmd == "info") return info(args);
     if (cmd == "weights") return weights(args);
+    if (cmd == "batch") {
+      for (const std::string& a : args)
+        if (a == "--help" || a == "-h") {
+          std::fputs(nst::batch_help().c_str(), stdout);
+          return 0;
+        }
+      return nst::run_batch(args);
+    }
     if (cmd == "stylize") {
       for (const std::string& a : args)
         if (a == "--help" || a == "-h") {

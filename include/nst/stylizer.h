@@ -32,6 +32,10 @@ struct StylizeOptions {
   bool dry_run = false;
 };
 
+// The stylize flags (src/cli_stylize.cpp): applied on top of `base`; and their --help text.
+StylizeOptions parse_stylize(const std::vector<std::string>& args, StylizeOptions base = {});
+std::string stylize_help();
+
 // Default loss weights for a weights file with this input scale (1: torchvision, 255: Caffe/Keras).
 struct DefaultWeights {
   double content, style, tv;

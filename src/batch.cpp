@@ -1,0 +1,324 @@
+// nst batch: each row is an independent stylization; the scale-out is scheduling. Rows are sharded by
+// index (--shard K/N, or Slurm's array variables), spread over one worker process per device
+// (--devices), and skipped when their output exists (outputs are written atomically, so an existing one is
+// complete): a re-run resumes. One Session per process loads the weights once and computes each style's
+// Grams once per size.
+#include "nst/batch.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "nst/error.h"
+#include "nst/stylizer.h"
+
+namespace nst {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Row {
+  std::size_t index;  // in the manifest (or frame order), for sharding and messages
+  StylizeOptions options;
+  std::string label;
+};
+
+struct BatchFlags {
+  std::string manifest, output_dir, contents, styles, frames, devices;
+  int shard = -1, shards = 1, worker = 0, workers = 1, frame_iterations = 0;
+  std::vector<std::string> stylize_args;  // everything else: the stylize options for every row
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  for (;;) {
+    std::size_t end = s.find(sep, pos);
+    out.push_back(s.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+    if (end == std::string::npos) return out;
+    pos = end + 1;
+  }
+}
+
+// "K/N" with 0 <= K < N.
+std::pair<int, int> parse_fraction(const std::string& flag, const std::string& v) {
+  auto parts = split(v, '/');
+  char* e1 = nullptr;
+  char* e2 = nullptr;
+  long k = parts.size() == 2 ? std::strtol(parts[0].c_str(), &e1, 10) : -1;
+  long n = parts.size() == 2 ? std::strtol(parts[1].c_str(), &e2, 10) : 0;
+  if (parts.size() != 2 || parts[0].empty() || parts[1].empty() || *e1 || *e2 || n < 1 || k < 0 || k >= n || n > 100000)
+    throw UsageError(flag + ": expected K/N with 0 <= K < N, got '" + v + "'");
+  return {int(k), int(n)};
+}
+
+BatchFlags parse_flags(const std::vector<std::string>& args) {
+  BatchFlags f;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--manifest") f.manifest = value();
+    else if (a == "--output-dir") f.output_dir = value();
+    else if (a == "--contents") f.contents = value();
+    else if (a == "--styles") f.styles = value();
+    else if (a == "--frames") f.frames = value();
+    else if (a == "--devices") f.devices = value();
+    else if (a == "--shard") std::tie(f.shard, f.shards) = parse_fraction("--shard", value());
+    else if (a == "--worker") std::tie(f.worker, f.workers) = parse_fraction("--worker", value());
+    else if (a == "--frame-iterations") {
+      std::string v = value();
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 0 || n > 10000000) throw UsageError("--frame-iterations: '" + v + "' is not a whole number");
+      f.frame_iterations = int(n);
+    } else {
+      f.stylize_args.push_back(a);
+    }
+  }
+  if (f.output_dir.empty()) throw UsageError("batch: --output-dir is required");
+  int sources = !f.manifest.empty() + !f.contents.empty() + !f.frames.empty();
+  if (sources != 1) throw UsageError("batch: give exactly one of --manifest FILE.csv, --contents DIR --styles DIR, or --frames DIR");
+  if (!f.contents.empty() && f.styles.empty()) throw UsageError("batch: --contents needs --styles DIR");
+  if (f.shard < 0) {
+    // A Slurm array task runs its share without being told: SLURM_ARRAY_TASK_ID counts from the array's
+    // first index (SLURM_ARRAY_TASK_MIN, usually 0).
+    const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+    const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+    const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+    if (id && count) {
+      std::tie(f.shard, f.shards) =
+          parse_fraction("SLURM_ARRAY_TASK_ID/COUNT", std::to_string(std::atol(id) - (min ? std::atol(min) : 0)) + "/" + count);
+    } else {
+      f.shard = 0;
+    }
+  }
+  return f;
+}
+
+bool is_image(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".bmp" || e == ".tga";
+}
+
+std::vector<fs::path> images_in(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(dir + ": not a folder");
+  std::vector<fs::path> v;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && is_image(e.path())) v.push_back(e.path());
+  std::sort(v.begin(), v.end());
+  if (v.empty()) throw Error(dir + ": no images (.png, .jpg, .bmp, .tga) in it");
+  return v;
+}
+
+// A CSV line with optional "quoted, fields".
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+    else if (c == '"') quoted = !quoted;
+    else if (c == ',' && !quoted) out.emplace_back();
+    else if (c != '\r') out.back() += c;
+  }
+  return out;
+}
+
+std::string resolve(const fs::path& base, const std::string& p) { return fs::path(p).is_absolute() ? p : (base / p).string(); }
+
+// Rows of SPEC §5's manifest: content,style,output[,overrides named like stylize's flags without dashes].
+std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeOptions& base) {
+  std::ifstream in(f.manifest);
+  if (!in) throw Error(f.manifest + ": cannot read the manifest");
+  const fs::path dir = fs::path(f.manifest).parent_path();
+  std::string line;
+  if (!std::getline(in, line)) throw Error(f.manifest + ": empty manifest");
+  std::vector<std::string> header = csv_fields(line);
+  if (header.size() < 3 || header[0] != "content" || header[1] != "style" || header[2] != "output")
+    throw Error(f.manifest + ":1: the header must start with content,style,output");
+  std::vector<Row> rows;
+  for (int lineno = 2; std::getline(in, line); ++lineno) {
+    if (line.empty() || line == "\r") continue;
+    std::vector<std::string> v = csv_fields(line);
+    if (v.size() != header.size())
+      throw Error(f.manifest + ":" + std::to_string(lineno) + ": " + std::to_string(v.size()) + " fields, the header has " +
+                  std::to_string(header.size()));
+    Row r{rows.size(), base, v[0]};
+    r.options.content = resolve(dir, v[0]);
+    r.options.styles.clear();
+    for (const std::string& s : split(v[1], ';')) r.options.styles.push_back(resolve(dir, s));
+    r.options.output = (fs::path(f.output_dir) / v[2]).string();
+    std::vector<std::string> overrides;
+    for (std::size_t c = 3; c < header.size(); ++c) {
+      if (v[c].empty()) continue;
+      std::string flag = "--" + header[c];
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      overrides.push_back(flag);
+      overrides.push_back(v[c]);
+    }
+    try {
+      r.options = parse_stylize(overrides, r.options);
+    } catch (const UsageError& e) {
+      throw UsageError(f.manifest + ":" + std::to_string(lineno) + ": " + e.what());
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::vector<Row> all_rows(const BatchFlags& f, const StylizeOptions& base) {
+  if (!f.manifest.empty()) return manifest_rows(f, base);
+  std::vector<Row> rows;
+  if (!f.contents.empty()) {  // every content in every style: OUT/<content>__<style>.png
+    for (const auto& c : images_in(f.contents))
+      for (const auto& s : images_in(f.styles)) {
+        Row r{rows.size(), base, c.filename().string() + " x " + s.filename().string()};
+        r.options.content = c.string();
+        r.options.styles = {s.string()};
+        r.options.output = (fs::path(f.output_dir) / (c.stem().string() + "__" + s.stem().string() + ".png")).string();
+        rows.push_back(std::move(r));
+      }
+    return rows;
+  }
+  // Frames: each frame after the first starts from the previous frame's result (a warm start cuts the
+  // iterations needed and the flicker), with --frame-iterations (default half of --iterations).
+  if (base.styles.empty()) throw UsageError("batch --frames needs --style");
+  std::string previous;
+  for (const auto& c : images_in(f.frames)) {
+    Row r{rows.size(), base, c.filename().string()};
+    r.options.content = c.string();
+    r.options.output = (fs::path(f.output_dir) / (c.stem().string() + ".png")).string();
+    if (!previous.empty()) {
+      r.options.init = previous;
+      r.options.iterations = f.frame_iterations > 0 ? f.frame_iterations : std::max(1, base.iterations / 2);
+    }
+    previous = r.options.output;
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+// One worker process per device: this process re-runs itself with --worker w/W --device D and waits.
+int spawn_workers(const std::vector<std::string>& args, const std::vector<std::string>& devices) {
+  std::vector<pid_t> pids;
+  for (std::size_t w = 0; w < devices.size(); ++w) {
+    std::vector<std::string> a = {"nst", "batch"};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--devices") {
+        ++i;
+        continue;
+      }
+      a.push_back(args[i]);
+    }
+    std::string dev = devices[w].find_first_not_of("0123456789") == std::string::npos ? "cuda:" + devices[w] : devices[w];
+    for (const std::string& x : {std::string("--worker"), std::to_string(w) + "/" + std::to_string(devices.size()),
+                                 std::string("--device"), dev})
+      a.push_back(x);
+    pid_t pid = fork();
+    if (pid < 0) throw Error("cannot start a worker process");
+    if (pid == 0) {
+      std::vector<char*> argv;
+      for (std::string& s : a) argv.push_back(s.data());
+      argv.push_back(nullptr);
+      execv("/proc/self/exe", argv.data());
+      std::fprintf(stderr, "nst: batch: cannot run worker %zu\n", w);
+      _exit(127);
+    }
+    pids.push_back(pid);
+  }
+  int failed = 0;
+  for (pid_t p : pids) {
+    int st = 0;
+    waitpid(p, &st, 0);
+    failed += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  std::fprintf(stderr, "nst: batch: %zu workers, %d reported failures\n", pids.size(), failed);
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+std::string batch_help() {
+  return "usage: nst batch --output-dir DIR (--manifest FILE.csv | --contents DIR --styles DIR | --frames DIR --style S)\n"
+         "                 [--shard K/N] [--devices 0,1,..] [--frame-iterations N] [stylize options]\n\n"
+         "Stylises many images, each an independent run with the stylize options (see nst stylize --help).\n"
+         "  --manifest FILE.csv   header content,style,output; style may list several files joined by ';';\n"
+         "                        further columns, named like stylize's flags without dashes (size,\n"
+         "                        style_weight, ...), override the options for that row. Relative image paths\n"
+         "                        are taken from the manifest's folder; outputs from --output-dir.\n"
+         "  --contents, --styles  every content in every style, written as <content>__<style>.png\n"
+         "  --frames DIR          the images of DIR in name order, each frame starting from the previous\n"
+         "                        result; --frame-iterations N for frames after the first (default\n"
+         "                        half of --iterations)\n"
+         "  --shard K/N           only the rows i with i mod N = K (default: from SLURM_ARRAY_TASK_ID and\n"
+         "                        SLURM_ARRAY_TASK_COUNT when set, else all rows)\n"
+         "  --devices 0,1         one worker process per GPU (any --device value works: cpu,cpu too)\n\n"
+         "A row whose output exists is skipped (outputs are written atomically), so a re-run resumes. A row\n"
+         "that fails is reported with its reason and the batch goes on; the exit status is 1 if any failed.\n"
+         "Weights are loaded once per process and each style's Grams computed once per size.\n";
+}
+
+int run_batch(const std::vector<std::string>& args) {
+  BatchFlags f = parse_flags(args);
+  StylizeOptions base = parse_stylize(f.stylize_args);
+  if (!f.devices.empty()) return spawn_workers(args, split(f.devices, ','));
+  std::error_code ec;
+  fs::create_directories(f.output_dir, ec);
+  if (!fs::is_directory(f.output_dir)) throw Error(f.output_dir + ": cannot create the output folder");
+  std::vector<Row> rows = all_rows(f, base);
+
+  Session session(base.device, base.precision);
+  int done = 0, skipped = 0, failed = 0, mine = 0;
+  std::vector<std::string> failures;
+  for (const Row& r : rows) {
+    if (int(r.index % f.shards) != f.shard) continue;
+    if (int(mine++ % f.workers) != f.worker) continue;
+    if (fs::exists(r.options.output)) {
+      ++skipped;
+      continue;
+    }
+    std::fprintf(stderr, "nst: batch: row %zu: %s -> %s\n", r.index, r.label.c_str(), r.options.output.c_str());
+    // Each row checkpoints next to its output, so a preempted row continues where it stopped on the re-run;
+    // its output appears only once it is complete.
+    StylizeOptions o = r.options;
+    const std::string ckpt = o.output + ".checkpoint.h5";
+    if (o.checkpoint.empty()) o.checkpoint = ckpt;
+    if (o.resume.empty() && fs::exists(o.checkpoint)) o.resume = o.checkpoint;
+    try {
+      int status = stylize(o, &session);
+      if (status == 0) {
+        ++done;
+        fs::remove(o.checkpoint, ec);
+        continue;
+      }
+      if (status > 128) {  // interrupted: keep the checkpoint, not the unfinished image, and stop here
+        fs::remove(o.output, ec);
+        std::fprintf(stderr, "nst: batch: interrupted at row %zu; run the batch again to continue\n", r.index);
+        return status;
+      }
+      ++failed;
+      failures.push_back("row " + std::to_string(r.index) + " (" + r.label + "): stopped with status " + std::to_string(status));
+    } catch (const std::exception& e) {
+      ++failed;
+      failures.push_back("row " + std::to_string(r.index) + " (" + r.label + "): " + e.what());
+      fs::remove(r.options.output, ec);  // a failed row leaves nothing that a re-run would skip
+    }
+  }
+  std::fprintf(stderr, "nst: batch: %d done, %d skipped, %d failed; style Grams computed %d, reused %d\n", done, skipped,
+               failed, session.grams_computed(), session.grams_reused());
+  for (const std::string& m : failures) std::fprintf(stderr, "  failed %s\n", m.c_str());
+  return failed ? 1 : 0;
+}
+
+}  // namespace nst

@@ -1,0 +1,144 @@
+// nst batch: failures stay in their row, re-runs resume, shards and Slurm arrays split the rows exactly,
+// style Grams are computed once per style and size, and warm-started frames converge sooner.
+#include <fstream>
+#include <set>
+
+#include "nst/backend.h"
+#include "nst/image.h"
+#include "run_util.h"
+
+using Catch::Contains;
+using nst::test::Run;
+using nst::test::run;
+using nst::test::TempDir;
+
+namespace {
+
+const std::string kNst = NST_BIN;
+
+struct BatchFixture {
+  TempDir dir{"batch"};
+  std::string base;
+  BatchFixture() {
+    REQUIRE(run(std::string(NST_MAKE_DEMO) + " " + dir.path.string()).status == 0);
+    REQUIRE(run(std::string(NST_MAKE_WEIGHTS) + " " + dir.file("w.h5") + " --widths 4,8,8,16,16").status == 0);
+    std::ofstream(dir.file("bad.png")) << "not an image";
+    std::ofstream m(dir.file("rows.csv"));
+    m << "content,style,output,size\n"
+         "content.png,style.png,out0.png,\n"
+         "content.png,content.png,out1.png,\n"
+         "style.png,style.png,out2.png,\n"
+         "bad.png,style.png,out3.png,\n"
+         "style.png,content.png,out4.png,48\n"
+         "content.png,style.png;content.png,out5.png,\n";
+    base = kNst + " batch --manifest " + dir.file("rows.csv") + " --device cpu --weights " + dir.file("w.h5") +
+           " --size 64 --iterations 3 --print-every 0";
+  }
+  std::string slurp(const std::string& path) const {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a batch with one corrupt input: five outputs, one failure with its reason, and a re-run resumes", "[batch]") {
+  BatchFixture fx;
+  std::string out = fx.dir.file("out");
+  Run r = run(fx.base + " --output-dir " + out);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.err, Contains("nst: batch: 5 done, 0 skipped, 1 failed") && Contains("failed row 3 (bad.png): ") &&
+                        Contains("bad.png: not a readable image"));
+  // Grams: style.png at 64 (rows 0, 2, 5), content.png at 64 (rows 1, 5), content.png at 48 (row 4).
+  CHECK_THAT(r.err, Contains("style Grams computed 3, reused 3"));
+  for (int i : {0, 1, 2, 4, 5}) CHECK(std::filesystem::exists(out + "/out" + std::to_string(i) + ".png"));
+  CHECK_FALSE(std::filesystem::exists(out + "/out3.png"));
+  CHECK(nst::load_image(out + "/out4.png").shape().w == 48);  // the row's override
+
+  Run again = run(fx.base + " --output-dir " + out);
+  CHECK(again.status == 1);
+  CHECK_THAT(again.err, Contains("nst: batch: 0 done, 5 skipped, 1 failed"));
+}
+
+TEST_CASE("shards 0/3, 1/3, 2/3 and a Slurm array give exactly the unsharded outputs, each row once", "[batch]") {
+  BatchFixture fx;
+  const std::string all = fx.dir.file("all"), sharded = fx.dir.file("sharded"), slurm = fx.dir.file("slurm");
+  run(fx.base + " --output-dir " + all);
+  std::set<std::string> seen;
+  for (int k = 0; k < 3; ++k) {
+    Run r = run(fx.base + " --output-dir " + sharded + " --shard " + std::to_string(k) + "/3");
+    CHECK_THAT(r.err, Contains(k == 0 ? "1 done, 0 skipped, 1 failed" : "2 done, 0 skipped, 0 failed"));  // row 3 is in shard 0
+    run("SLURM_ARRAY_TASK_ID=" + std::to_string(k + 5) + " SLURM_ARRAY_TASK_MIN=5 SLURM_ARRAY_TASK_COUNT=3 " + fx.base +
+        " --output-dir " + slurm);
+  }
+  for (int i : {0, 1, 2, 4, 5}) {
+    std::string name = "/out" + std::to_string(i) + ".png";
+    CHECK(fx.slurp(all + name) == fx.slurp(sharded + name));
+    CHECK(fx.slurp(all + name) == fx.slurp(slurm + name));
+    CHECK(!fx.slurp(all + name).empty());
+  }
+  Run bad = run(fx.base + " --output-dir " + sharded + " --shard 3/3");
+  CHECK(bad.status == 2);
+  CHECK_THAT(bad.err, Contains("--shard: expected K/N with 0 <= K < N, got '3/3'"));
+}
+
+TEST_CASE("--devices runs one worker per device and together they do every row once", "[batch]") {
+  BatchFixture fx;
+  const std::string out = fx.dir.file("workers");
+  Run r = run(fx.base + " --output-dir " + out + " --devices cpu,cpu");
+  CHECK(r.status == 1);  // the corrupt row fails in its worker
+  CHECK_THAT(r.err, Contains("nst: batch: 2 workers, 1 reported failures"));
+  for (int i : {0, 1, 2, 4, 5}) CHECK(std::filesystem::exists(out + "/out" + std::to_string(i) + ".png"));
+}
+
+TEST_CASE("video frames: a frame warm-started from the previous result reaches the cold loss in fewer iterations", "[batch][frames]") {
+  BatchFixture fx;
+  // Four frames: the demo content panning right by 3 pixels a frame.
+  auto be = nst::make_cpu_backend();
+  nst::Tensor content = nst::load_image(fx.dir.file("content.png"));
+  const int H = content.shape().h, W = content.shape().w;
+  std::filesystem::create_directories(fx.dir.path / "frames");
+  for (int k = 0; k < 4; ++k) {
+    nst::Tensor f = nst::Tensor::host(content.shape());
+    for (int c = 0; c < 3; ++c)
+      for (int i = 0; i < H; ++i)
+        for (int j = 0; j < W; ++j) f.data()[(c * H + i) * W + j] = content.data()[(c * H + i) * W + std::min(W - 1, j + 3 * k)];
+    std::vector<std::uint8_t> rgb(std::size_t(H) * W * 3);
+    be->to_rgb8(f, rgb.data());
+    nst::save_image((fx.dir.path / "frames" / ("f" + std::to_string(k) + ".png")).string(), rgb, H, W);
+  }
+  const std::string common = kNst + " stylize --device cpu --weights " + fx.dir.file("w.h5") + " --style " +
+                             fx.dir.file("style.png") + " --size 96 --optimizer lbfgs --print-every 0";
+  auto log_totals = [&](const std::string& log) {
+    std::ifstream in(log);
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> t;
+    while (std::getline(in, line)) t.push_back(std::stod(line.substr(line.find(',') + 1)));
+    return t;
+  };
+  const std::string f1 = (fx.dir.path / "frames" / "f1.png").string(), f2 = (fx.dir.path / "frames" / "f2.png").string();
+  REQUIRE(run(common + " --content " + f1 + " --iterations 30 --output " + fx.dir.file("r1.png")).status == 0);
+  REQUIRE(run(common + " --content " + f2 + " --iterations 30 --output " + fx.dir.file("cold.png") + " --log " + fx.dir.file("cold.csv")).status == 0);
+  REQUIRE(run(common + " --content " + f2 + " --iterations 30 --init " + fx.dir.file("r1.png") + " --output " +
+              fx.dir.file("warm.png") + " --log " + fx.dir.file("warm.csv")).status == 0);
+  std::vector<double> cold = log_totals(fx.dir.file("cold.csv")), warm = log_totals(fx.dir.file("warm.csv"));
+  REQUIRE(cold.size() == 31);
+  std::size_t reach = warm.size();
+  for (std::size_t i = 0; i < warm.size(); ++i)
+    if (warm[i] <= cold.back()) {
+      reach = i;
+      break;
+    }
+  WARN("frame 2: cold start reaches " << cold.back() << " in 30 iterations; warm start from frame 1's result reaches it in "
+                                      << reach << " (starting at " << warm[0] << " vs " << cold[0] << ")");
+  CHECK(reach < 30);
+
+  // The batch does the chaining itself: frame k starts from frame k-1's output.
+  Run b = run(kNst + " batch --frames " + (fx.dir.path / "frames").string() + " --output-dir " + fx.dir.file("video") +
+              " --device cpu --weights " + fx.dir.file("w.h5") + " --style " + fx.dir.file("style.png") +
+              " --size 64 --iterations 6 --frame-iterations 2 --print-every 0");
+  CHECK(b.status == 0);
+  CHECK_THAT(b.err, Contains("4 done, 0 skipped, 0 failed") && Contains("after 6 iterations") && Contains("after 2 iterations"));
+  for (int k = 0; k < 4; ++k) CHECK(std::filesystem::exists(fx.dir.file("video/f" + std::to_string(k) + ".png")));
+}
