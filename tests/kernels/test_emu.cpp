@@ -1,5 +1,10 @@
 // The host emulation layer itself: thread coordinates, per-block shared memory, __syncthreads as a real
 // barrier, warp shuffles, early-returning threads, and launch errors.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
 #include <vector>
 
 #include "common.cuh"
@@ -45,6 +50,12 @@ __global__ void early_exit(int* out) {
   __syncthreads();
   atomicAdd(reinterpret_cast<float*>(out), 1.f);
   (void)count;
+}
+
+// Even threads wait at the block barrier, odd ones at a warp barrier: a divergence CUDA would hang on.
+__global__ void divergent_barriers() {
+  if (threadIdx.x % 2) __syncwarp();
+  else __syncthreads();
 }
 
 }  // namespace
@@ -96,4 +107,23 @@ TEST_CASE("an invalid launch configuration is reported, naming the kernel", "[em
       nst::kernels::launch("early_exit", early_exit, 1, 2048, 0, nullptr, reinterpret_cast<int*>(&count)),
       Catch::Contains("launch of early_exit failed: cudaErrorInvalidConfiguration"));
   CHECK(cudaGetLastError() == cudaSuccess);  // reading the error cleared it
+}
+
+TEST_CASE("barriers that can never complete abort with a message instead of hanging", "[emu]") {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // the child runs the broken kernel; it must die, not hang
+    std::freopen("/dev/null", "w", stderr);
+    nst::kernels::launch("divergent_barriers", divergent_barriers, 1, 64, 0, nullptr);
+    _exit(0);
+  }
+  int status = 0;
+  for (int waited = 0; waited < 100 && waitpid(pid, &status, WNOHANG) == 0; ++waited) usleep(50000);
+  if (waitpid(pid, &status, WNOHANG) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    FAIL("the emulator hung on divergent barriers");
+  }
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
 }
