@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.h"
 #include "nst/batch.h"
 #include "nst/convert.h"
 #include "nst/device.h"
@@ -32,6 +33,8 @@ const char* kHelp =
     "                             download a published VGG19, check it, convert it to weights/vgg19.h5\n"
     "  weights convert IN OUT.h5 [--source torchvision|caffe|keras]\n"
     "                             convert a published VGG19 (.pth, .caffemodel, Keras .h5) to our HDF5\n"
+    "  bench [--device D] [--sizes 256,512] [--iterations N] [--csv F] [--json F] [--plot F.svg]\n"
+    "                             time each op of an NST iteration and whole iterations; roofline chart\n"
     "  info [--weights FILE.h5]   build, backends, CUDA devices, and a summary of a weights file\n"
     "\n"
     "options:\n"
@@ -127,6 +130,14 @@ int main(int argc, char** argv) {
           return 0;
         }
       return nst::run_batch(args);
+    }
+    if (cmd == "bench") {
+      for (const std::string& a : args)
+        if (a == "--help" || a == "-h") {
+          std::fputs(nst::bench_help().c_str(), stdout);
+          return 0;
+        }
+      return nst::run_bench(args);
     }
     if (cmd == "stylize") {
       for (const std::string& a : args)

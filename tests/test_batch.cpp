@@ -82,7 +82,7 @@ TEST_CASE("shards 0/3, 1/3, 2/3 and a Slurm array give exactly the unsharded out
   CHECK_THAT(bad.err, Contains("--shard: expected K/N with 0 <= K < N, got '3/3'"));
 }
 
-TEST_CASE("--devices runs one worker per device and together they do every row once", "[batch]") {
+TEST_CASE("batch --devices runs one worker per device and together they do every row once", "[batch]") {
   BatchFixture fx;
   const std::string out = fx.dir.file("workers");
   Run r = run(fx.base + " --output-dir " + out + " --devices cpu,cpu");

@@ -90,6 +90,10 @@ class Backend {
   // The image X (1x3xHxW) clamped to [0,1] and rounded to 8 bits (round(255 v), halves up), interleaved
   // RGB, H*W*3 bytes into host memory.
   virtual void to_rgb8(const Tensor& X, std::uint8_t* out) = 0;
+
+  // For `nst bench`: how the forward or backward-data pass of a convolution of x (1xCxHxW) with weights w
+  // (OxCx3x3) runs here, e.g. cuDNN's algorithm and its workspace; empty where there is nothing to say.
+  virtual std::string conv_info(const Shape& /*x*/, const Shape& /*w*/, bool /*backward_data*/) { return {}; }
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

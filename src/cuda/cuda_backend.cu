@@ -1,5 +1,6 @@
 // The CUDA backend: cuDNN convolutions, cuBLAS Grams and style gradients, our kernels for the rest. One
 // stream; loss values are reduced to per-block partial sums on the device and added up in double here.
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -197,6 +198,25 @@ class CudaBackend final : public Backend {
     kernels::launch_adam_step(g.data(), m.data(), v.data(), x.data(), x.numel(), adam_scalars(st), ctx_.stream());
   }
 
+  // "IMPLICIT_PRECOMP_GEMM, 0.0 MiB": the plan's algorithm (and "tensor ops" where its math type allows
+  // TF32), and its workspace.
+  std::string conv_info(const Shape& x, const Shape& w, bool backward_data) override {
+    NST_ASSERT(x.n == 1 && w.c == x.c && w.h == 3 && w.w == 3, "conv weight " + w.str() + " does not fit input " + x.str());
+    static const char* const kFwd[] = {"IMPLICIT_GEMM", "IMPLICIT_PRECOMP_GEMM", "GEMM", "DIRECT", "FFT", "FFT_TILING", "WINOGRAD",
+                                       "WINOGRAD_NONFUSED"};
+    static const char* const kBwd[] = {"ALGO_0", "ALGO_1", "FFT", "FFT_TILING", "WINOGRAD", "WINOGRAD_NONFUSED"};
+    const ConvPlan& p = plan_for(x.c, w.n, x.h, x.w);
+    const int algo = backward_data ? int(p.bwd_algo) : int(p.fwd_algo);
+    const int known = backward_data ? int(sizeof kBwd / sizeof kBwd[0]) : int(sizeof kFwd / sizeof kFwd[0]);
+    std::string s = algo >= 0 && algo < known ? (backward_data ? kBwd : kFwd)[algo] : "algorithm " + std::to_string(algo);
+    cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+    NST_CUDNN_CHECK(cudnnGetConvolutionMathType(backward_data ? p.d.bwd.get() : p.d.fwd.get(), &math));
+    if (math == CUDNN_TENSOR_OP_MATH || math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) s += " tensor ops";
+    char ws[32];
+    std::snprintf(ws, sizeof ws, ", %.1f MiB", double(backward_data ? p.bwd_workspace : p.fwd_workspace) / (1 << 20));
+    return s + ws;
+  }
+
   void to_rgb8(const Tensor& X, std::uint8_t* out) override {
     const Shape& s = X.shape();
     NST_ASSERT(s.n == 1 && s.c == 3, "to_rgb8 needs a 1x3xHxW image");
@@ -215,10 +235,13 @@ class CudaBackend final : public Backend {
     const Shape &xs = x.shape(), &ws = w.shape();
     NST_ASSERT(xs.n == 1 && ws.h == 3 && ws.w == 3 && ws.c == xs.c, "conv weight " + ws.str() + " does not fit input " + xs.str());
     NST_ASSERT(y.shape() == (Shape{1, ws.n, xs.h, xs.w}), "conv output " + y.shape().str() + " for input " + xs.str());
-    auto key = std::make_tuple(xs.c, ws.n, xs.h, xs.w);
+    return plan_for(xs.c, ws.n, xs.h, xs.w);
+  }
+
+  const ConvPlan& plan_for(int C, int O, int H, int W) {
+    auto key = std::make_tuple(C, O, H, W);
     auto it = plans_.find(key);
-    if (it == plans_.end())
-      it = plans_.emplace(key, std::make_unique<ConvPlan>(ctx_.cudnn(), xs.c, ws.n, xs.h, xs.w, ctx_.tf32(), kWorkspaceLimit)).first;
+    if (it == plans_.end()) it = plans_.emplace(key, std::make_unique<ConvPlan>(ctx_.cudnn(), C, O, H, W, ctx_.tf32(), kWorkspaceLimit)).first;
     return *it->second;
   }
 
