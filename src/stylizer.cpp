@@ -200,13 +200,17 @@ class Job {
       own_be_ = std::move(choice.backend);
       be_ = own_be_.get();
     }
+    check_memory();  // before the first line: a run that cannot fit ends with that one line on stderr
     auto [H, W] = fit_long_side(content0_.shape().h, content0_.shape().w, o_.size);
     std::fprintf(stderr, "nst: %dx%d on %s, %s, %d iterations%s, weights %s (content %g, style %g, tv %g)\n", W, H,
                  be_->name().c_str(), o_.optimizer.c_str(), o_.iterations,
                  sizes_.size() > 1 ? (" per stage, " + std::to_string(sizes_.size()) + " stages").c_str() : "",
                  weights_path_.c_str(), cfg_.content_weight, cfg_.style_weight, cfg_.tv_weight);
-    check_memory();
-    if (o_.dry_run) return 0;
+    if (o_.dry_run) {
+      std::fprintf(stderr, "nst: memory needed on %s (%.0f MiB available):\n%s", be_->name().c_str(),
+                   double(be_->memory_available()) / (1 << 20), plan_.table().c_str());
+      return 0;
+    }
     if (!o_.resume.empty()) load_resume();
 
     std::unique_ptr<Objective> own;
@@ -295,9 +299,6 @@ class Job {
     };
     plan_ = plan_for(o_.size);
     const std::size_t available = be_->memory_available();
-    if (o_.dry_run)
-      std::fprintf(stderr, "nst: memory needed on %s (%.0f MiB available):\n%s", be_->name().c_str(), double(available) / (1 << 20),
-                   plan_.table().c_str());
     if (plan_.total() <= available) return;
     const int need = min_input_side(deepest_);
     int lo = need, hi = o_.size - 1;  // the largest size in [need, size) that fits, if any
@@ -483,7 +484,8 @@ class Job {
     resume_ = load_checkpoint(o_.resume);
     auto want = resume_options();
     for (const auto& [k, v] : want) {
-      auto it = std::find_if(resume_->options.begin(), resume_->options.end(), [&](const auto& p) { return p.first == k; });
+      // [&key = k]: clang 14 (the fuzz build) cannot capture a structured binding.
+      auto it = std::find_if(resume_->options.begin(), resume_->options.end(), [&key = k](const auto& p) { return p.first == key; });
       if (it == resume_->options.end() || it->second != v)
         throw UsageError("--resume " + o_.resume + ": the checkpoint was made with " + k + " " +
                          (it == resume_->options.end() ? std::string("(absent)") : it->second) + ", not " + v);

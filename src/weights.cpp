@@ -3,9 +3,11 @@
 
 #include <hdf5.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -49,6 +51,9 @@ class Reader {
     std::error_code ec;
     if (!std::filesystem::exists(path_, ec)) fail("", "no such file");
     if (std::filesystem::is_directory(path_, ec)) fail("", "is a directory, not a weights file");
+    // H5Fis_hdf5 fails alike on a file it cannot open and on one that is not HDF5: tell them apart.
+    if (std::FILE* f = std::fopen(path_.c_str(), "rb")) std::fclose(f);
+    else fail("", std::string("cannot be read (") + std::strerror(errno) + ")");
     htri_t is = H5Fis_hdf5(path_.c_str());
     if (is <= 0) fail("", "not an HDF5 file (expected an nst-vgg19 weights file, SPEC §1)");
     H5Id f(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
