@@ -19,6 +19,7 @@
 #include "host.h"
 #include "nst/backend.h"
 #include "nst/device.h"
+#include "nst/args.h"
 #include "nst/error.h"
 #include "nst/memory_plan.h"
 #include "nst/network.h"
@@ -51,20 +52,9 @@ struct Options {
   double peak = 0, bandwidth = 0;
 };
 
-long long parse_int(const std::string& flag, const std::string& v, long long lo, long long hi) {
-  errno = 0;
-  char* end = nullptr;
-  long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno || x < lo || x > hi)
-    throw UsageError(flag + ": '" + v + "' is not a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
-  return x;
-}
-
 double parse_positive(const std::string& flag, const std::string& v) {
-  errno = 0;
-  char* end = nullptr;
-  double x = std::strtod(v.c_str(), &end);
-  if (v.empty() || *end || errno || !std::isfinite(x) || !(x > 0)) throw UsageError(flag + ": '" + v + "' is not a positive number");
+  double x = parse_double(flag, v);
+  if (!(x > 0)) throw UsageError(flag + ": '" + v + "' is not a positive number");
   return x;
 }
 

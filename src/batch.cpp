@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 
+#include "nst/args.h"
 #include "nst/error.h"
 #include "nst/stylizer.h"
 
@@ -34,17 +35,6 @@ struct BatchFlags {
   int shard = -1, shards = 1, worker = 0, workers = 1, frame_iterations = 0;
   std::vector<std::string> stylize_args;  // everything else: the stylize options for every row
 };
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  for (;;) {
-    std::size_t end = s.find(sep, pos);
-    out.push_back(s.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
-    if (end == std::string::npos) return out;
-    pos = end + 1;
-  }
-}
 
 // "K/N" with 0 <= K < N.
 std::pair<int, int> parse_fraction(const std::string& flag, const std::string& v) {

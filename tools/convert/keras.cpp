@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "h5.h"
 #include "nst/convert.h"
 #include "nst/error.h"
 
@@ -32,29 +33,7 @@ namespace {
 
 constexpr hsize_t kMaxChannels = 4096;  // the limit nst::load_weights applies too
 
-// Move-only owner of an HDF5 identifier and the function that closes it.
-class H5Id {
- public:
-  H5Id() = default;
-  H5Id(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  H5Id(H5Id&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
-  H5Id& operator=(H5Id&& o) noexcept {
-    std::swap(id_, o.id_);
-    std::swap(close_, o.close_);
-    return *this;
-  }
-  H5Id(const H5Id&) = delete;
-  H5Id& operator=(const H5Id&) = delete;
-  ~H5Id() {
-    if (id_ >= 0 && close_) close_(id_);
-  }
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-
- private:
-  hid_t id_ = -1;
-  herr_t (*close_)(hid_t) = nullptr;
-};
+using h5::H5Id;  // src/h5.h
 
 std::string dims_str(const std::vector<hsize_t>& d) {
   std::string s = "[";
