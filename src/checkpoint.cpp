@@ -66,42 +66,25 @@ class Reader {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
-  silence_hdf5();
-  std::string tmp = path + ".tmp";
-  {
-    H5Id f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    if (!f.valid()) throw Error(path + ": cannot write the checkpoint (is the folder writable?)");
-    try {
-      write_string_attr(f.get(), "format", kFormat);
-      write_int(f.get(), "format_version", kVersion);
-      write_int(f.get(), "stage", c.stage);
-      write_int(f.get(), "iteration", c.iteration);
-      write_int(f.get(), "done", c.done);
-      write_int(f.get(), "adam_step", c.optimizer.step);
-      write_tensor(f.get(), "X", c.X);
-      H5Id opts(H5Gcreate2(f.get(), "options", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      NST_H5_CHECK(opts.get());
-      for (const auto& [k, v] : c.options) write_string_attr(opts.get(), k.c_str(), v);
-      H5Id state(H5Gcreate2(f.get(), "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-      NST_H5_CHECK(state.get());
-      write_int(state.get(), "count", int(c.optimizer.tensors.size()));
-      for (std::size_t i = 0; i < c.optimizer.tensors.size(); ++i) {
-        write_string_attr(state.get(), ("name" + std::to_string(i)).c_str(), c.optimizer.tensors[i].first);
-        write_tensor(state.get(), "t" + std::to_string(i), c.optimizer.tensors[i].second);
-      }
-      NST_H5_CHECK(H5Fflush(f.get(), H5F_SCOPE_GLOBAL));
-    } catch (...) {
-      f = H5Id();
-      std::remove(tmp.c_str());
-      throw;
+  write_atomically(path, "checkpoint", [&](hid_t f) {
+    write_string_attr(f, "format", kFormat);
+    write_int(f, "format_version", kVersion);
+    write_int(f, "stage", c.stage);
+    write_int(f, "iteration", c.iteration);
+    write_int(f, "done", c.done);
+    write_int(f, "adam_step", c.optimizer.step);
+    write_tensor(f, "X", c.X);
+    H5Id opts(H5Gcreate2(f, "options", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    NST_H5_CHECK(opts.get());
+    for (const auto& [k, v] : c.options) write_string_attr(opts.get(), k.c_str(), v);
+    H5Id state(H5Gcreate2(f, "optimizer", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    NST_H5_CHECK(state.get());
+    write_int(state.get(), "count", int(c.optimizer.tensors.size()));
+    for (std::size_t i = 0; i < c.optimizer.tensors.size(); ++i) {
+      write_string_attr(state.get(), ("name" + std::to_string(i)).c_str(), c.optimizer.tensors[i].first);
+      write_tensor(state.get(), "t" + std::to_string(i), c.optimizer.tensors[i].second);
     }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot write the checkpoint: " + ec.message());
-  }
+  });
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

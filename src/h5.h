@@ -2,6 +2,9 @@
 #pragma once
 #include <hdf5.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +72,31 @@ inline void write_dataset(hid_t group, const char* name, const std::vector<float
   H5Id ds(H5Dcreate2(group, name, H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
   NST_H5_CHECK(ds.get());
   NST_H5_CHECK(H5Dwrite(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()));
+}
+
+// Creates PATH.tmp, lets `fill` write into the open file, and renames it to PATH: a failure at any point
+// removes the temporary file and leaves an existing PATH untouched. `what` names the file in messages.
+inline void write_atomically(const std::string& path, const std::string& what, const std::function<void(hid_t)>& fill) {
+  silence_hdf5();
+  const std::string tmp = path + ".tmp";
+  {
+    H5Id f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!f.valid()) throw Error(path + ": cannot write the " + what + " (is the folder writable?)");
+    try {
+      fill(f.get());
+      NST_H5_CHECK(H5Fflush(f.get(), H5F_SCOPE_GLOBAL));
+    } catch (...) {
+      f = H5Id();
+      std::remove(tmp.c_str());
+      throw;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw Error(path + ": cannot write the " + what + ": " + ec.message());
+  }
 }
 
 }  // namespace nst::h5

@@ -223,44 +223,27 @@ struct Rng {
 Weights load_weights(const std::string& path) { return Reader(path).read(); }
 
 void save_weights(const std::string& path, const Weights& w) {
-  silence_hdf5();
-  std::string tmp = path + ".tmp";
-  {
-    H5Id f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    if (!f.valid()) throw Error(path + ": cannot create file");
-    try {
-      write_string_attr(f.get(), "format", "nst-vgg19");
-      std::int32_t version = 1;
-      write_number_attr(f.get(), "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version, 1, true);
-      write_string_attr(f.get(), "source_model", w.source_model);
-      write_string_attr(f.get(), "source_sha256", w.source_sha256);
-      write_string_attr(f.get(), "input_channel_order", w.norm.bgr ? "BGR" : "RGB");
-      // SPEC §1: the writer stores the floats as float32 (HDF5 rounds the doubles on writing).
-      write_number_attr(f.get(), "input_scale", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, &w.norm.scale, 1, true);
-      write_number_attr(f.get(), "mean", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, w.norm.mean, 3, false);
-      write_number_attr(f.get(), "std", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, w.norm.std, 3, false);
-      for (std::size_t i = 0; i < 16; ++i) {
-        const ConvWeights& cw = w.convs[i];
-        NST_ASSERT(cw.weight.size() == std::size_t(cw.out) * cw.in * 9 && cw.bias.size() == std::size_t(cw.out),
-                   std::string("weights of ") + vgg19_conv_names()[i] + " do not match their shape");
-        H5Id g(H5Gcreate2(f.get(), vgg19_conv_names()[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-        NST_H5_CHECK(g.get());
-        write_dataset(g.get(), "weight", cw.weight, {hsize_t(cw.out), hsize_t(cw.in), 3, 3});
-        write_dataset(g.get(), "bias", cw.bias, {hsize_t(cw.out)});
-      }
-      NST_H5_CHECK(H5Fflush(f.get(), H5F_SCOPE_GLOBAL));
-    } catch (...) {
-      f = H5Id();
-      std::remove(tmp.c_str());
-      throw;
+  write_atomically(path, "weights file", [&](hid_t f) {
+    write_string_attr(f, "format", "nst-vgg19");
+    std::int32_t version = 1;
+    write_number_attr(f, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version, 1, true);
+    write_string_attr(f, "source_model", w.source_model);
+    write_string_attr(f, "source_sha256", w.source_sha256);
+    write_string_attr(f, "input_channel_order", w.norm.bgr ? "BGR" : "RGB");
+    // SPEC §1: the writer stores the floats as float32 (HDF5 rounds the doubles on writing).
+    write_number_attr(f, "input_scale", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, &w.norm.scale, 1, true);
+    write_number_attr(f, "mean", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, w.norm.mean, 3, false);
+    write_number_attr(f, "std", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, w.norm.std, 3, false);
+    for (std::size_t i = 0; i < 16; ++i) {
+      const ConvWeights& cw = w.convs[i];
+      NST_ASSERT(cw.weight.size() == std::size_t(cw.out) * cw.in * 9 && cw.bias.size() == std::size_t(cw.out),
+                 std::string("weights of ") + vgg19_conv_names()[i] + " do not match their shape");
+      H5Id g(H5Gcreate2(f, vgg19_conv_names()[i], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      NST_H5_CHECK(g.get());
+      write_dataset(g.get(), "weight", cw.weight, {hsize_t(cw.out), hsize_t(cw.in), 3, 3});
+      write_dataset(g.get(), "bias", cw.bias, {hsize_t(cw.out)});
     }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot write: " + ec.message());
-  }
+  });
 }
 
 Normalization torchvision_normalization() {
