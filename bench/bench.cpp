@@ -103,24 +103,7 @@ const std::vector<Flag>& flags() {
 
 Options parse(const std::vector<std::string>& args) {
   Options o;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i], value;
-    bool inline_value = false;
-    if (auto eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      inline_value = true;
-    }
-    const Flag* f = nullptr;
-    for (const Flag& x : flags())
-      if (name == x.name) f = &x;
-    if (!f) throw UsageError("bench: unknown option '" + args[i] + "'; see nst bench --help");
-    if (!inline_value) {
-      if (i + 1 >= args.size()) throw UsageError(name + " needs a value (" + f->value + ")");
-      value = args[++i];
-    }
-    f->set(o, value);
-  }
+  apply_flags(args, flags(), "bench", o);
   return o;
 }
 

@@ -136,25 +136,7 @@ std::string stylize_help() {
 }
 
 StylizeOptions parse_stylize(const std::vector<std::string>& args, StylizeOptions o) {
-  const std::vector<Flag> table = flags();
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i], value;
-    bool inline_value = false;
-    if (auto eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      inline_value = true;
-    }
-    const Flag* f = nullptr;
-    for (const Flag& x : table)
-      if (name == x.name) f = &x;
-    if (!f) throw UsageError("stylize: unknown option '" + args[i] + "'; see nst stylize --help");
-    if (f->value && !inline_value) {
-      if (i + 1 >= args.size()) throw UsageError(name + " needs a value (" + f->value + ")");
-      value = args[++i];
-    }
-    f->set(o, value);
-  }
+  apply_flags(args, flags(), "stylize", o);
   return o;
 }
 
