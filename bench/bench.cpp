@@ -386,7 +386,7 @@ int run_bench(const std::vector<std::string>& args) {
   // Every size must fit before anything is timed.
   std::vector<MemoryPlan> plans;
   for (int size : o.sizes) {
-    plans.push_back(plan_memory(PlanInput{&weights, cfg, {size, size}, {{size, size}}, "adam", 100, be.workspace_limit()}));
+    plans.push_back(plan_memory(PlanInput{&weights, cfg, {size, size}, {{size, size}}, "adam", 100, &be}));
     const std::size_t available = be.memory_available();
     if (plans.back().total() > available)
       throw Error("--sizes: " + std::to_string(size) + " needs " + std::to_string(plans.back().total() >> 20) + " MiB on " + be.name() +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "nst/backend.h"
 #include "nst/network.h"
 #include "nst/optim.h"
 
@@ -17,11 +18,21 @@ MemoryPlan plan_memory(const PlanInput& in) {
   keep.insert(keep.end(), c.style_layers.begin(), c.style_layers.end());
 
   MemoryPlan p;
-  for (int i = 0; i <= last; ++i)
-    if (const LayerInfo& l = vgg19_layers()[i]; l.kind == LayerKind::Conv)
-      p.weights += (in.weights->convs[l.conv].weight.size() + in.weights->convs[l.conv].bias.size()) * sizeof(float);
-  // One set of activation buffers serves every image in turn; the largest image sets its size.
   auto [H, W] = in.content;
+  for (int i = 0; i <= last; ++i)
+    if (const LayerInfo& l = vgg19_layers()[i]; l.kind == LayerKind::Conv) {
+      const ConvWeights& cw = in.weights->convs[l.conv];
+      const Shape ws{cw.out, cw.in, 3, 3};
+      p.weights += (cw.weight.size() + cw.bias.size()) * sizeof(float) + in.backend->weight_extra_bytes(ws);
+      // The scratch is held from one convolution to the next: the largest of any image's bounds all.
+      auto workspace = [&](int h, int w) {
+        const Shape y = vgg19_layer_shape(*in.weights, i, h, w);
+        return in.backend->conv_workspace(Shape{1, cw.in, y.h, y.w}, ws);
+      };
+      p.workspace = std::max(p.workspace, workspace(H, W));
+      for (auto [h, w] : in.styles) p.workspace = std::max(p.workspace, workspace(h, w));
+    }
+  // One set of activation buffers serves every image in turn; the largest image sets its size.
   p.activations = vgg19_activation_bytes(*in.weights, last, keep, H, W);
   for (auto [h, w] : in.styles) p.activations = std::max(p.activations, vgg19_activation_bytes(*in.weights, last, keep, h, w));
   std::size_t gram_scratch = 0;
@@ -33,7 +44,6 @@ MemoryPlan plan_memory(const PlanInput& in) {
   }
   p.targets += 2 * gram_scratch;  // a style's Gram while blending, and the loss's G - T
   p.optimizer = optimizer_state_bytes(in.optimizer, in.history, 3 * std::size_t(H) * W);
-  p.workspace = in.workspace_limit;
   return p;
 }
 

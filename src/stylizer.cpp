@@ -293,7 +293,7 @@ class Job {
   // What the largest stage needs on the device, checked before anything is allocated.
   void check_memory() {
     auto plan_for = [&](int size) {
-      PlanInput in{weights_, cfg_, fit_long_side(dims_[0].first, dims_[0].second, size), {}, o_.optimizer, o_.history, be_->workspace_limit()};
+      PlanInput in{weights_, cfg_, fit_long_side(dims_[0].first, dims_[0].second, size), {}, o_.optimizer, o_.history, be_};
       for (std::size_t k = 1; k < dims_.size(); ++k) in.styles.push_back(fit_long_side(dims_[k].first, dims_[k].second, style_size(size)));
       return plan_memory(in);
     };

@@ -1,5 +1,6 @@
 #include "nst/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -16,6 +17,8 @@ std::string Shape::str() const {
 Tensor::Tensor(Shape shape, Device device, float* data, std::size_t capacity,
                std::function<void(float*)> free)
     : shape_(shape), device_(device), storage_(data, std::move(free)), capacity_(capacity) {
+  static std::atomic<std::uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   NST_ASSERT(shape.numel() <= capacity, "tensor shape exceeds its allocation");
 }
 

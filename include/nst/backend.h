@@ -46,10 +46,13 @@ class Backend {
   virtual std::string name() const = 0;
   virtual Device device() const = 0;
 
-  // For the memory planner: bytes this device can still give us, and the most scratch space the backend's
-  // convolutions may take (the CPU's im2col tiles; cuDNN's workspace limit).
+  // For the memory planner: bytes this device can still give us; the most scratch space the backend may
+  // hold while it runs a convolution of x (1xCxHxW) with w (OxCx3x3) (the CPU's im2col tile and oneDNN's
+  // blocked copies of x and y; cuDNN's workspace limit); and what it keeps for a weight tensor w besides the
+  // tensor itself (oneDNN's blocked copies for forward and backward).
   virtual std::size_t memory_available() const = 0;
-  virtual std::size_t workspace_limit() const = 0;
+  virtual std::size_t conv_workspace(const Shape& x, const Shape& w) const = 0;
+  virtual std::size_t weight_extra_bytes(const Shape& /*w*/) const { return 0; }
 
   // Memory: zero-filled tensors on this backend's device, and copies to and from host tensors.
   virtual Tensor alloc(Shape shape) = 0;
@@ -96,7 +99,10 @@ class Backend {
   virtual std::string conv_info(const Shape& /*x*/, const Shape& /*w*/, bool /*backward_data*/) { return {}; }
 };
 
-std::unique_ptr<Backend> make_cpu_backend();
+// The CPU backend. Its convolutions run on oneDNN where that is usable and suits the shape
+// (src/cpu/dnnl_conv.h), on im2col + OpenBLAS otherwise; blas_only keeps them all on OpenBLAS (for
+// `nst bench`'s library comparison and to check one path against the other).
+std::unique_ptr<Backend> make_cpu_backend(bool blas_only = false);
 
 // Output shape of a 2x2 stride-2 floor-mode pool.
 inline Shape pooled_shape(const Shape& s) { return Shape{s.n, s.c, s.h / 2, s.w / 2}; }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "nst/backend.h"
 #include "nst/objective.h"
 #include "nst/weights.h"
 
@@ -29,7 +30,7 @@ struct PlanInput {
   std::vector<std::pair<int, int>> styles;  // H, W of each style as used
   std::string optimizer;
   int history;
-  std::size_t workspace_limit;
+  const Backend* backend;  // its convolutions' workspace and the copies it keeps of the weights
 };
 
 MemoryPlan plan_memory(const PlanInput& in);

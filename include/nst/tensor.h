@@ -42,6 +42,12 @@ class Tensor {
   float* data() { return storage_.get(); }
   const float* data() const { return storage_.get(); }
   bool shares_storage(const Tensor& other) const { return storage_ && storage_ == other.storage_; }
+  // Names the allocation: copies and views share it, and no two allocations in one process ever get the
+  // same one (unlike addresses, which the allocator reuses). A backend keys what it prepares from a frozen
+  // weight tensor (the CPU's blocked copy for oneDNN) on it.
+  std::uint64_t storage_id() const { return id_; }
+  // Observes the allocation without keeping it alive: expired once every Tensor sharing it is gone.
+  std::weak_ptr<const float> storage_watch() const { return storage_; }
 
   // Same storage, another shape; numel() must fit the capacity.
   Tensor view(Shape shape) const;
@@ -54,6 +60,7 @@ class Tensor {
   Device device_ = Device::Host;
   std::shared_ptr<float> storage_;
   std::size_t capacity_ = 0;
+  std::uint64_t id_ = 0;
 };
 
 }  // namespace nst

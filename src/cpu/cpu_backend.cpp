@@ -1,5 +1,5 @@
-// The CPU backend: convolutions as im2col + OpenBLAS SGEMM over row tiles, Grams as SSYRK, the rest as
-// OpenMP loops. Also the reference that every CUDA result is checked against, so each op is tested against
+// The CPU backend: convolutions on oneDNN's direct kernels where they are usable (dnnl_conv.h), else as
+// im2col + OpenBLAS SGEMM over row tiles; Grams as SSYRK, the rest as OpenMP loops. Also the reference that every CUDA result is checked against, so each op is tested against
 // the double-precision oracle in ref/.
 #include <cblas.h>
 #include <omp.h>
@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "cpu/dnnl_conv.h"
 #include "nst/backend.h"
 #include "nst/error.h"
 
@@ -27,8 +28,14 @@ void check_same(const Tensor& a, const Tensor& b, const char* op) {
 // near the last-level cache instead of materialising 9x the activation (600 MB for conv1_2 at 512²).
 constexpr std::size_t kIm2colBytes = std::size_t(16) << 20;
 
+// OpenBLAS's GEMM packing buffers, which it touches in proportion to the matrices (measured: ~30 MiB at
+// VGG19 sizes with 2 threads).
+constexpr std::size_t kBlasBytes = std::size_t(32) << 20;
+
 class CpuBackend final : public Backend {
  public:
+  explicit CpuBackend(bool blas_only) : use_dnnl_(!blas_only && cpu::DnnlConv::unavailable_reason().empty()) {}
+
   std::string name() const override { return "cpu"; }
   Device device() const override { return Device::Host; }
 
@@ -43,9 +50,16 @@ class CpuBackend final : public Backend {
     }
     return std::size_t(1) << 40;  // unknown: do not refuse
   }
-  // The im2col/col2im tiles, and OpenBLAS's GEMM packing buffers, which it touches in proportion to the
-  // matrices (measured: ~30 MiB at VGG19 sizes with 2 threads).
-  std::size_t workspace_limit() const override { return kIm2colBytes + (std::size_t(32) << 20); }
+  // The im2col/col2im tile and OpenBLAS's buffers stay from one convolution to the next; a oneDNN
+  // convolution adds blocked copies of its input and output.
+  std::size_t conv_workspace(const Shape& x, const Shape& w) const override {
+    std::size_t bytes = kIm2colBytes + kBlasBytes;
+    if (dnnl_takes(w.c, w.n, false) || dnnl_takes(w.c, w.n, true)) bytes += (std::size_t(w.c) + w.n) * x.h * x.w * sizeof(float);
+    return bytes;
+  }
+  std::size_t weight_extra_bytes(const Shape& w) const override {
+    return (int(dnnl_takes(w.c, w.n, false)) + int(dnnl_takes(w.c, w.n, true))) * w.numel() * sizeof(float);
+  }
 
   Tensor alloc(Shape shape) override { return Tensor::host(shape); }
   void upload(const Tensor& host, Tensor& dst) override { copy(host, dst); }
@@ -77,6 +91,8 @@ class CpuBackend final : public Backend {
   void conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) override {
     check_conv(x, w, y);
     NST_ASSERT(b.numel() == std::size_t(w.shape().n), "conv bias size");
+    if (dnnl_takes(x.shape().c, w.shape().n, false))
+      return dnnl().forward(x.data(), x.shape().c, x.shape().h, x.shape().w, w, b.data(), y.data());
     conv3x3(x.data(), x.shape().c, x.shape().h, x.shape().w, w.data(), w.shape().n, b.data(), y.data());
   }
 
@@ -85,6 +101,7 @@ class CpuBackend final : public Backend {
   // C*9 x HW, and VGG19 always has C <= O: for conv1_1 that is 27 rows instead of 576 (18 ms -> 2.3 ms).
   void conv_backward_data(const Tensor& dy, const Tensor& w, Tensor& dx) override {
     check_conv(dx, w, dy);
+    if (dnnl_takes(w.shape().c, w.shape().n, true)) return dnnl().backward_data(dy.data(), dy.shape().h, dy.shape().w, w, dx.data());
     conv3x3_adjoint(dy.data(), w.shape().n, dy.shape().h, dy.shape().w, w.data(), w.shape().c, dx.data());
   }
 
@@ -142,22 +159,36 @@ class CpuBackend final : public Backend {
       const float* in = x.data() + std::size_t(p) * H * W;
       const float* g = dy.data() + std::size_t(p) * oh * ow;
       float* out = dx.data() + std::size_t(p) * H * W;
-      // Odd last rows and columns took no part in the forward pass: their gradient is zero.
-      std::memset(out, 0, sizeof(float) * H * W);
-      for (int i = 0; i < oh; ++i)
-        for (int j = 0; j < ow; ++j) {
-          std::size_t base = std::size_t(2 * i) * W + 2 * j;
-          std::size_t idx[4] = {base, base + 1, base + W, base + W + 1};
-          float gv = g[i * ow + j];
-          if (kind == PoolKind::Avg) {
-            for (std::size_t k : idx) out[k] = 0.25f * gv;
-            continue;
+      for (int i = 0; i < oh; ++i) {
+        const float* x0 = in + std::size_t(2 * i) * W;
+        const float* x1 = x0 + W;
+        float* d0 = out + std::size_t(2 * i) * W;
+        float* d1 = d0 + W;
+        const float* gi = g + std::size_t(i) * ow;
+        // Every element of each window is written, with selects instead of branches (a max pool's winner is
+        // data-dependent, and mispredicted branches made this loop 10x slower than the forward pass).
+        if (kind == PoolKind::Avg) {
+          for (int j = 0; j < ow; ++j) {
+            float q = 0.25f * gi[j];
+            d0[2 * j] = q, d0[2 * j + 1] = q, d1[2 * j] = q, d1[2 * j + 1] = q;
           }
-          std::size_t best = idx[0];  // first maximum in row-major order, as PyTorch's CPU kernel
-          for (int k = 1; k < 4; ++k)
-            if (in[idx[k]] > in[best]) best = idx[k];
-          out[best] = gv;
+        } else {
+          for (int j = 0; j < ow; ++j) {
+            // The first maximum in row-major order, as PyTorch's CPU kernel (and NaN never wins, as there).
+            float a = x0[2 * j], b = x0[2 * j + 1], c = x1[2 * j], d = x1[2 * j + 1], gv = gi[j];
+            float m = a;
+            int k = 0;
+            k = b > m ? 1 : k, m = b > m ? b : m;
+            k = c > m ? 2 : k, m = c > m ? c : m;
+            k = d > m ? 3 : k;
+            d0[2 * j] = k == 0 ? gv : 0.f, d0[2 * j + 1] = k == 1 ? gv : 0.f;
+            d1[2 * j] = k == 2 ? gv : 0.f, d1[2 * j + 1] = k == 3 ? gv : 0.f;
+          }
         }
+        // An odd last column took no part in the forward pass: its gradient is zero.
+        if (W % 2) d0[W - 1] = 0.f, d1[W - 1] = 0.f;
+      }
+      if (H % 2) std::memset(out + std::size_t(H - 1) * W, 0, sizeof(float) * W);  // and an odd last row
     }
   }
 
@@ -286,7 +317,20 @@ class CpuBackend final : public Backend {
       }
   }
 
+  std::string conv_info(const Shape& x, const Shape& w, bool backward_data) override {
+    if (dnnl_takes(w.c, w.n, backward_data)) return dnnl().describe(w.c, w.n, x.h, x.w, backward_data);
+    std::string why = cpu::DnnlConv::unavailable_reason();
+    if (why.empty()) why = use_dnnl_ ? "oneDNN does not take these channels" : "blas only";
+    return "im2col + openblas sgemm (" + why + ")";
+  }
+
  private:
+  bool dnnl_takes(int C, int O, bool bwd) const { return use_dnnl_ && cpu::DnnlConv::suits(C, O, bwd); }
+  cpu::DnnlConv& dnnl() {
+    if (!dnnl_) dnnl_ = std::make_unique<cpu::DnnlConv>();
+    return *dnnl_;
+  }
+
   static void check_conv(const Tensor& x, const Tensor& w, const Tensor& y) {
     check_host(x, "conv input");
     const Shape &xs = x.shape(), &ws = w.shape(), &ys = y.shape();
@@ -357,12 +401,14 @@ class CpuBackend final : public Backend {
     }
   }
 
+  const bool use_dnnl_;
+  std::unique_ptr<cpu::DnnlConv> dnnl_;  // made on the first convolution it takes
   std::vector<float> col_;
   Tensor diff_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend(bool blas_only) { return std::make_unique<CpuBackend>(blas_only); }
 
 }  // namespace nst
