@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/dnnl_conv.h"
 #include "host.h"
 #include "nst/backend.h"
 #include "nst/device.h"
@@ -180,12 +181,42 @@ int deepest_layer(const LossConfig& cfg) {
   return d;
 }
 
+// The CPU libraries' own speed on each convolution, which issue 8 holds nst's CPU convolutions to (at least
+// 70% of the best): oneDNN's direct convolution in its native blocked layout with its weights prepared (no
+// reorders, so faster than any NCHW caller can be), and OpenBLAS's SGEMM through im2col (a blas-only
+// backend).
+class LibraryReference {
+ public:
+  explicit LibraryReference(int samples) : samples_(samples), blas_(make_cpu_backend(true)), blas_timer_(*blas_, samples) {}
+
+  // x (1xCxHxW), w, b and y are host tensors of one convolution; fills o.library and o.library_seconds.
+  void measure(OpResult& o, Tensor& x, const Tensor& w, const Tensor& b, Tensor& y, bool backward_data) {
+    const int C = w.shape().c, O = w.shape().n, H = x.shape().h, W = x.shape().w;
+    o.library = "openblas";
+    o.library_seconds = blas_timer_.median_of([&] {
+      if (backward_data) blas_->conv_backward_data(y, w, x);
+      else blas_->conv_forward(x, w, b, y);
+    });
+    if (cpu::DnnlConv::unavailable_reason().empty() && cpu::DnnlConv::suits(C, O, backward_data)) {
+      const double t = dnnl_.native_seconds(C, O, H, W, backward_data, samples_);
+      if (t > 0 && t < o.library_seconds) o.library = "onednn", o.library_seconds = t;
+    }
+  }
+
+ private:
+  int samples_;
+  std::unique_ptr<Backend> blas_;
+  Timer blas_timer_;
+  cpu::DnnlConv dnnl_;
+};
+
 bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 // Each op of one iteration on its own, in network order: per layer its forward and backward pass and the
 // losses that sit on it; the image's normalisation first, its TV loss and Adam step last. FLOP and bytes
 // as bench_help() lists them; bytes are the minimal traffic (each tensor read or written once).
-std::vector<OpResult> time_ops(Backend& be, Timer& timer, const Weights& weights, const LossConfig& cfg, int size) {
+std::vector<OpResult> time_ops(Backend& be, Timer& timer, const Weights& weights, const LossConfig& cfg, int size,
+                               LibraryReference* library) {
   std::vector<OpResult> out;
   std::uint64_t seed = 100;
   auto upload = [&](Shape s, float lo, float hi) { return be.to_device(random_host(s, ++seed, lo, hi)); };
@@ -218,10 +249,12 @@ std::vector<OpResult> time_ops(Backend& be, Timer& timer, const Weights& weights
       Tensor b = be.to_device(Tensor::host(Shape{1, cw.out, 1, 1}, cw.bias));
       const double flop = 2.0 * cw.in * cw.out * 9 * double(to.h) * to.w, wbytes = kFloat * double(cw.weight.size());
       const std::string shape = std::to_string(cw.in) + "->" + std::to_string(cw.out) + " " + std::to_string(to.h) + "x" + std::to_string(to.w);
-      add(l.name, "conv_forward", shape, flop, kFloat * (n + m + cw.out) + wbytes, Bound::Compute, [&] { be.conv_forward(x, w, b, y); }).info =
-          be.conv_info(x.shape(), w.shape(), false);
-      add(l.name, "conv_backward_data", shape, flop, kFloat * (n + m) + wbytes, Bound::Compute, [&] { be.conv_backward_data(y, w, x); }).info =
-          be.conv_info(x.shape(), w.shape(), true);
+      OpResult& f = add(l.name, "conv_forward", shape, flop, kFloat * (n + m + cw.out) + wbytes, Bound::Compute, [&] { be.conv_forward(x, w, b, y); });
+      f.info = be.conv_info(x.shape(), w.shape(), false);
+      if (library) library->measure(f, x, w, b, y, false);
+      OpResult& bd = add(l.name, "conv_backward_data", shape, flop, kFloat * (n + m) + wbytes, Bound::Compute, [&] { be.conv_backward_data(y, w, x); });
+      bd.info = be.conv_info(x.shape(), w.shape(), true);
+      if (library) library->measure(bd, x, w, b, y, true);
     } else if (l.kind == LayerKind::Relu) {
       // In place, as the network runs every ReLU whose input is not itself a loss layer.
       Tensor y = upload(cur, -1, 1), dy = upload(cur, -1, 1);
@@ -363,6 +396,10 @@ std::string bench_help() {
        "CPU's Grams, whose SSYRK does half the counted FLOP. An iteration's FLOP are the sum over its ops. Peak\n"
        "memory: the process's peak resident set on the CPU; on CUDA the device memory taken while the iteration ran\n"
        "(cudaMemGetInfo).\n\n"
+       "Libraries (CPU): each convolution is also timed in the libraries themselves: OpenBLAS's SGEMM through\n"
+       "im2col, and oneDNN's direct convolution in its own blocked layout with its weights prepared (nst's oneDNN\n"
+       "path adds the reorders from and to NCHW). % lib is the faster one's time over nst's (d: oneDNN, b: OpenBLAS).\n"
+       "NST_CPU_CONV=blas keeps nst's convolutions on OpenBLAS.\n\n"
        "Timing: std::chrono around a backend sync (a one-float download); on CUDA a sample repeats a small op until\n"
        "it lasts 2 ms. Other processes on the same CPUs slow everything down: the share of the CPUs they took is\n"
        "reported (JSON others_load) and warned about above 5%.\n";
@@ -439,6 +476,8 @@ int run_bench(const std::vector<std::string>& args) {
   std::fflush(stdout);
 
   Timer timer(be, samples);
+  std::unique_ptr<LibraryReference> library;
+  if (host) library = std::make_unique<LibraryReference>(samples);
   for (std::size_t k = 0; k < o.sizes.size(); ++k) {
     SizeResult s;
     s.size = o.sizes[k];
@@ -450,7 +489,7 @@ int run_bench(const std::vector<std::string>& args) {
     s.seconds_per_iteration = it.seconds;
     s.peak_memory_bytes = it.peak_memory;
     s.memory_before_bytes = it.memory_before;
-    s.ops = time_ops(be, timer, weights, cfg, s.size);
+    s.ops = time_ops(be, timer, weights, cfg, s.size, library.get());
     s.others_load = others_load(t0, cpu_times());
     for (const OpResult& op : s.ops)
       if (op.in_iteration) s.flop_per_iteration += op.flop, s.ops_seconds += op.seconds;

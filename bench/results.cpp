@@ -54,19 +54,28 @@ double OpResult::percent_of_peak(const Peak& p) const {
 }
 
 std::string results_table(const Results& r, const SizeResult& s) {
-  bool info = false;
-  for (const OpResult& o : s.ops) info |= !o.info.empty();
+  bool info = false, lib = false;
+  for (const OpResult& o : s.ops) info |= !o.info.empty(), lib |= o.library_seconds > 0;
   std::string t = std::to_string(s.size) + "x" + std::to_string(s.size) + " on " + r.device + ": each op alone, median of " +
                   std::to_string(s.samples) + "\n";
   t += pad("layer", 9) + pad("op", 20) + pad("shape", 20) + pad("ms", 10, true) + pad("GFLOP/s", 10, true) +
-       pad("GB/s", 9, true) + pad("% peak", 9, true) + (info ? "  algorithm (workspace)" : "") + "\n";
+       pad("GB/s", 9, true) + pad("% peak", 9, true) + (lib ? pad("% lib", 8, true) : "") + (info ? "  algorithm (workspace)" : "") + "\n";
   for (const OpResult& o : s.ops) {
     t += pad(o.layer, 9) + pad(o.op, 20) + pad(o.shape, 20) + pad(fmt("%.3f", o.seconds * 1e3), 10, true) +
          pad(fmt("%.1f", o.gflops()), 10, true) + pad(fmt("%.1f", o.gbs()), 9, true) +
          pad(fmt("%.1f", o.percent_of_peak(r.peak)) + (o.bound == Bound::Compute ? "c" : "m"), 9, true) +
+         (lib ? pad(o.library_seconds > 0 ? fmt("%.0f", o.percent_of_library()) + (o.library == "onednn" ? "d" : "b") : "", 8, true) : "") +
          (o.info.empty() ? "" : "  " + o.info) + "\n";
   }
   t += "ops: " + fmt("%.2f", s.ops_seconds * 1e3) + " ms in all (the Grams are counted inside the style losses)\n";
+  if (lib) {
+    double worst = 1e300;
+    std::string which;
+    for (const OpResult& o : s.ops)
+      if (o.library_seconds > 0 && o.percent_of_library() < worst) worst = o.percent_of_library(), which = o.layer + " " + o.op;
+    t += "% lib: the best CPU library's own time for the convolution over nst's (d: oneDNN's direct convolution in its blocked "
+         "layout, no reorders; b: OpenBLAS SGEMM through im2col); lowest " + fmt("%.0f", worst) + "% (" + which + ")\n";
+  }
   t += "iteration " + std::to_string(s.size) + "x" + std::to_string(s.size) + ": " + fmt("%.4f", s.seconds_per_iteration) +
        " s/iteration, " + fmt("%.1f", s.gflops()) + " GFLOP/s (" + fmt("%.1f", s.flop_per_iteration * 1e-9) + " GFLOP, " +
        fmt("%.1f", r.peak.gflops > 0 ? 100 * s.gflops() / r.peak.gflops : 0) + "% of peak; compute floor " +
@@ -90,15 +99,16 @@ std::string results_summary(const Results& r) {
 }
 
 std::string results_csv(const Results& r) {
-  std::string t = "size,layer,op,shape,ms,gflops,gbs,percent_of_peak,bound,flop,bytes,info\n";
+  std::string t = "size,layer,op,shape,ms,gflops,gbs,percent_of_peak,bound,flop,bytes,info,library,library_ms,percent_of_library\n";
   for (const SizeResult& s : r.sizes) {
     for (const OpResult& o : s.ops)
       t += std::to_string(s.size) + "," + csv_field(o.layer) + "," + o.op + "," + csv_field(o.shape) + "," + fmt("%.6g", o.seconds * 1e3) +
            "," + fmt("%.6g", o.gflops()) + "," + fmt("%.6g", o.gbs()) + "," + fmt("%.4g", o.percent_of_peak(r.peak)) + "," +
-           bound_name(o.bound) + "," + fmt("%.6g", o.flop) + "," + fmt("%.6g", o.bytes) + "," + csv_field(o.info) + "\n";
+           bound_name(o.bound) + "," + fmt("%.6g", o.flop) + "," + fmt("%.6g", o.bytes) + "," + csv_field(o.info) + "," +
+           o.library + "," + (o.library_seconds > 0 ? fmt("%.6g", o.library_seconds * 1e3) + "," + fmt("%.4g", o.percent_of_library()) : ",") + "\n";
     t += std::to_string(s.size) + ",all,iteration," + std::to_string(s.size) + "x" + std::to_string(s.size) + "," +
          fmt("%.6g", s.seconds_per_iteration * 1e3) + "," + fmt("%.6g", s.gflops()) + ",," +
-         fmt("%.4g", r.peak.gflops > 0 ? 100 * s.gflops() / r.peak.gflops : 0) + ",compute," + fmt("%.6g", s.flop_per_iteration) + ",,\n";
+         fmt("%.4g", r.peak.gflops > 0 ? 100 * s.gflops() / r.peak.gflops : 0) + ",compute," + fmt("%.6g", s.flop_per_iteration) + ",,,,,\n";
   }
   return t;
 }
@@ -131,7 +141,11 @@ std::string results_json(const Results& r) {
            ", \"ms\": " + num(o.seconds * 1e3) + ", \"gflops\": " + num(o.gflops()) + ", \"gbs\": " + num(o.gbs()) +
            ", \"percent_of_peak\": " + num(o.percent_of_peak(r.peak)) + ", \"bound\": " + str(bound_name(o.bound)) +
            ", \"flop\": " + num(o.flop) + ", \"bytes\": " + num(o.bytes) + ", \"in_iteration\": " + (o.in_iteration ? "true" : "false") +
-           (o.info.empty() ? "" : ", \"algorithm\": " + str(o.info)) + "}";
+           (o.info.empty() ? "" : ", \"algorithm\": " + str(o.info)) +
+           (o.library_seconds > 0 ? ", \"library\": " + str(o.library) + ", \"library_ms\": " + num(o.library_seconds * 1e3) +
+                                        ", \"percent_of_library\": " + num(o.percent_of_library())
+                                  : "") +
+           "}";
     }
     t += "\n     ]}";
   }

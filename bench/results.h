@@ -25,11 +25,16 @@ struct OpResult {
   Bound bound = Bound::Memory;
   bool in_iteration = true;  // false for the stand-alone Grams (each style loss computes its own)
   std::string info;          // the backend's conv_info(): cuDNN's algorithms and workspaces
+  // CPU convolutions: the best library's own time for this op ("onednn" direct in its blocked layout, or
+  // "openblas" through im2col), the reference nst's own path is held to; 0 where not measured.
+  std::string library;
+  double library_seconds = 0;
 
   double gflops() const { return seconds > 0 ? flop / seconds * 1e-9 : 0; }
   double gbs() const { return seconds > 0 ? bytes / seconds * 1e-9 : 0; }
   double intensity() const { return bytes > 0 ? flop / bytes : 0; }  // FLOP per byte
   double percent_of_peak(const Peak& p) const;
+  double percent_of_library() const { return seconds > 0 && library_seconds > 0 ? 100 * library_seconds / seconds : 0; }
 };
 
 struct SizeResult {
