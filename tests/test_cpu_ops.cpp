@@ -1,6 +1,7 @@
 // Every CPU backend op against its naive double-precision oracle (src/cpu/ref), on odd shapes.
 #include <cmath>
 
+#include "cpu/conv_small_c.h"
 #include "cpu/dnnl_conv.h"
 #include "cpu/ref/ref_ops.h"
 #include "nst/backend.h"
@@ -32,7 +33,8 @@ TEST_CASE("conv forward and backward-data match the naive loops", "[cpu][conv]")
   const ConvCase cases[] = {{1, 1, 1, 1},     {1, 5, 7, 3},      {3, 17, 13, 4},   {8, 9, 16, 1},
                             {16, 33, 31, 24}, {64, 45, 300, 8},  {64, 45, 300, 96}, {16, 1, 1, 16},
                             {16, 7, 5, 32},   {48, 13, 29, 16},  {128, 6, 9, 64},  {3, 17, 13, 16},
-                            {8, 9, 16, 32},   {3, 64, 64, 64}};
+                            {8, 9, 16, 32},   {3, 64, 64, 64},  {1, 1, 1, 16},    {3, 2, 33, 48},
+                            {9, 4, 17, 16}};
   for (const auto& cc : cases) {
     DYNAMIC_SECTION((blas_only ? "blas " : "") << "C=" << cc.c << " H=" << cc.h << " W=" << cc.w << " O=" << cc.o) {
       Tensor x = random_tensor({1, cc.c, cc.h, cc.w}, 1);
@@ -56,6 +58,8 @@ TEST_CASE("the CPU picks oneDNN for channels in 16s and keeps one blocked copy p
   const std::string vgg = be->conv_info({1, 64, 32, 32}, {64, 64, 3, 3}, false);
   const std::string first = be->conv_info({1, 3, 32, 32}, {64, 3, 3, 3}, true);  // crashes in oneDNN 2.6
   CHECK_THAT(first, Catch::Matchers::StartsWith("im2col + openblas"));
+  if (cpu::small_c_conv_suits(3, 64))
+    CHECK_THAT(be->conv_info({1, 3, 32, 32}, {64, 3, 3, 3}, false), Catch::Matchers::StartsWith("direct avx-512"));
   CHECK_THAT(make_cpu_backend(true)->conv_info({1, 64, 32, 32}, {64, 64, 3, 3}, false), Catch::Matchers::Contains("blas only"));
   if (!why.empty()) {
     WARN("oneDNN not used here: " << why);

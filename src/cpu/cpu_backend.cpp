@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "cpu/conv_small_c.h"
 #include "cpu/dnnl_conv.h"
 #include "nst/backend.h"
 #include "nst/error.h"
@@ -34,7 +35,8 @@ constexpr std::size_t kBlasBytes = std::size_t(32) << 20;
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(bool blas_only) : use_dnnl_(!blas_only && cpu::DnnlConv::unavailable_reason().empty()) {}
+  explicit CpuBackend(bool blas_only)
+      : blas_only_(blas_only), use_dnnl_(!blas_only && cpu::DnnlConv::unavailable_reason().empty()) {}
 
   std::string name() const override { return "cpu"; }
   Device device() const override { return Device::Host; }
@@ -91,6 +93,8 @@ class CpuBackend final : public Backend {
   void conv_forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) override {
     check_conv(x, w, y);
     NST_ASSERT(b.numel() == std::size_t(w.shape().n), "conv bias size");
+    if (small_c_takes(x.shape().c, w.shape().n))
+      return cpu::small_c_conv_forward(x.data(), x.shape().c, x.shape().h, x.shape().w, w.data(), w.shape().n, b.data(), y.data());
     if (dnnl_takes(x.shape().c, w.shape().n, false))
       return dnnl().forward(x.data(), x.shape().c, x.shape().h, x.shape().w, w, b.data(), y.data());
     conv3x3(x.data(), x.shape().c, x.shape().h, x.shape().w, w.data(), w.shape().n, b.data(), y.data());
@@ -318,6 +322,7 @@ class CpuBackend final : public Backend {
   }
 
   std::string conv_info(const Shape& x, const Shape& w, bool backward_data) override {
+    if (!backward_data && small_c_takes(w.c, w.n)) return "direct avx-512, few input channels (conv_small_c.h)";
     if (dnnl_takes(w.c, w.n, backward_data)) return dnnl().describe(w.c, w.n, x.h, x.w, backward_data);
     std::string why = cpu::DnnlConv::unavailable_reason();
     if (why.empty()) why = use_dnnl_ ? "oneDNN does not take these channels" : "blas only";
@@ -325,7 +330,11 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  bool dnnl_takes(int C, int O, bool bwd) const { return use_dnnl_ && cpu::DnnlConv::suits(C, O, bwd); }
+  // The forward pass's choice, in order: our AVX-512 kernel for few input channels, oneDNN, im2col + SGEMM.
+  bool small_c_takes(int C, int O) const { return !blas_only_ && cpu::small_c_conv_suits(C, O); }
+  bool dnnl_takes(int C, int O, bool bwd) const {
+    return use_dnnl_ && cpu::DnnlConv::suits(C, O, bwd) && !(!bwd && small_c_takes(C, O));
+  }
   cpu::DnnlConv& dnnl() {
     if (!dnnl_) dnnl_ = std::make_unique<cpu::DnnlConv>();
     return *dnnl_;
@@ -401,7 +410,7 @@ class CpuBackend final : public Backend {
     }
   }
 
-  const bool use_dnnl_;
+  const bool blas_only_, use_dnnl_;
   std::unique_ptr<cpu::DnnlConv> dnnl_;  // made on the first convolution it takes
   std::vector<float> col_;
   Tensor diff_;
