@@ -99,9 +99,10 @@ class Backend {
   virtual std::string conv_info(const Shape& /*x*/, const Shape& /*w*/, bool /*backward_data*/) { return {}; }
 };
 
-// The CPU backend. Its convolutions run on oneDNN where that is usable and suits the shape
-// (src/cpu/dnnl_conv.h), on im2col + OpenBLAS otherwise; blas_only keeps them all on OpenBLAS (for
-// `nst bench`'s library comparison and to check one path against the other).
+// The CPU backend. Its convolutions run on our AVX-512 kernel for few input channels, on oneDNN where that
+// is usable and suits the shape (src/cpu/dnnl_conv.h), on im2col + OpenBLAS otherwise. blas_only keeps to
+// the portable paths: im2col + OpenBLAS and plain loops, none of the run-time AVX-512 kernels (for
+// `nst bench`'s library comparison, and for the tests to check every path).
 std::unique_ptr<Backend> make_cpu_backend(bool blas_only = false);
 
 // Output shape of a 2x2 stride-2 floor-mode pool.

@@ -11,6 +11,7 @@
 
 #include "cpu/conv_small_c.h"
 #include "cpu/dnnl_conv.h"
+#include "cpu/pool_avx512.h"
 #include "nst/backend.h"
 #include "nst/error.h"
 
@@ -158,6 +159,7 @@ class CpuBackend final : public Backend {
     check_same(x, dx, "pool_backward");
     NST_ASSERT(dy.shape() == pooled_shape(s), "pool_backward gradient shape");
     int H = s.h, W = s.w, oh = H / 2, ow = W / 2, planes = s.n * s.c;
+    const bool simd = !blas_only_ && cpu::pool_avx512_available();
 #pragma omp parallel for schedule(static)
     for (int p = 0; p < planes; ++p) {
       const float* in = x.data() + std::size_t(p) * H * W;
@@ -169,15 +171,16 @@ class CpuBackend final : public Backend {
         float* d0 = out + std::size_t(2 * i) * W;
         float* d1 = d0 + W;
         const float* gi = g + std::size_t(i) * ow;
+        const int done = simd ? cpu::pool_backward_rows_avx512(kind == PoolKind::Max, x0, x1, gi, W, d0, d1) / 2 : 0;
         // Every element of each window is written, with selects instead of branches (a max pool's winner is
         // data-dependent, and mispredicted branches made this loop 10x slower than the forward pass).
         if (kind == PoolKind::Avg) {
-          for (int j = 0; j < ow; ++j) {
+          for (int j = done; j < ow; ++j) {
             float q = 0.25f * gi[j];
             d0[2 * j] = q, d0[2 * j + 1] = q, d1[2 * j] = q, d1[2 * j + 1] = q;
           }
         } else {
-          for (int j = 0; j < ow; ++j) {
+          for (int j = done; j < ow; ++j) {
             // The first maximum in row-major order, as PyTorch's CPU kernel (and NaN never wins, as there).
             float a = x0[2 * j], b = x0[2 * j + 1], c = x1[2 * j], d = x1[2 * j + 1], gv = gi[j];
             float m = a;
