@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bench.h"
+#include "nst/backend.h"
 #include "nst/batch.h"
 #include "nst/convert.h"
 #include "nst/device.h"
@@ -49,6 +50,11 @@ int info(const std::vector<std::string>& args) {
   }
   nst::CudaProbe p = nst::probe_cuda();
   std::printf("nst %s\nbackends: cpu%s\n", NST_VERSION, p.built ? ", cuda" : "");
+  {
+    auto cpu = nst::make_cpu_backend();
+    std::printf("cpu convolutions: %s (3->64), %s (64->64)\n", cpu->conv_info({1, 3, 64, 64}, {64, 3, 3, 3}, false).c_str(),
+                cpu->conv_info({1, 64, 64, 64}, {64, 64, 3, 3}, false).c_str());
+  }
   if (p.built) std::printf("cuda: %s\n", p.versions.c_str());
   if (p.devices > 0) std::printf("cuda devices: %d\n", p.devices);
   else std::printf("cuda devices: none (%s)\n", p.reason.c_str());

@@ -144,9 +144,13 @@ TEST_CASE("max pooling sends the gradient of a tie to the first maximum in row-m
 }
 
 TEST_CASE("Gram matrix matches the naive loop", "[cpu][gram]") {
-  auto be = make_cpu_backend();
-  for (Shape s : {Shape{1, 1, 1, 1}, Shape{1, 5, 3, 7}, Shape{1, 64, 17, 19}}) {
-    DYNAMIC_SECTION(s.str()) {
+  const bool plain = GENERATE(false, true);  // with and without the AVX-512 Gram (C in 4s up to 128)
+  auto be = make_cpu_backend(plain);
+  // 1 and 5 channels (SSYRK only), 4 and 8 channels on 1 pixel and on fewer pixels than a vector, 64 and
+  // 128 channels on several 2048-pixel chunks with a partial last vector (and so two threads' ranges).
+  for (Shape s : {Shape{1, 1, 1, 1}, Shape{1, 5, 3, 7}, Shape{1, 64, 17, 19}, Shape{1, 4, 1, 1}, Shape{1, 8, 3, 5},
+                  Shape{1, 64, 67, 71}, Shape{1, 128, 40, 53}, Shape{1, 132, 5, 5}}) {
+    DYNAMIC_SECTION((plain ? "plain " : "") << s.str()) {
       Tensor f = random_tensor(s, 11, 0.f, 2.f), g = be->alloc({1, 1, s.c, s.c});
       be->gram(f, g);
       NST_CHECK_CLOSE(g.to_vector(), ref::gram(dbl(f), dims(f)), kOpTol);

@@ -11,6 +11,7 @@
 
 #include "cpu/conv_small_c.h"
 #include "cpu/dnnl_conv.h"
+#include "cpu/gram_avx512.h"
 #include "cpu/pool_avx512.h"
 #include "nst/backend.h"
 #include "nst/error.h"
@@ -204,6 +205,7 @@ class CpuBackend final : public Backend {
     NST_ASSERT(f.shape().n == 1 && g.numel() == std::size_t(C) * C, "gram shapes");
     int hw = f.shape().h * f.shape().w;
     float inv_n = 1.f / float(f.numel());
+    if (!blas_only_ && cpu::gram_avx512_suits(C)) return cpu::gram_avx512(f.data(), C, hw, inv_n, g.data());
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, C, hw, inv_n, f.data(), hw, 0.f, g.data(), C);
     float* G = g.data();
     for (int a = 0; a < C; ++a)
