@@ -2,7 +2,7 @@
 // nChw16c layout, with the activations reordered from and to our NCHW around each call and the frozen
 // weights reordered once per weight tensor.
 //
-// Why it is gated (measured on this project's 2-core Xeon, oneDNN 2.6 from Debian, see bench/README.md):
+// Why it is gated (measured on this project's 2-core Xeon, oneDNN 2.6 from Debian; README.md, Benchmarks):
 // - oneDNN's default ISA here is AMX, whose kernels segfault in this VM: we cap it at avx512_core before the
 //   first primitive is made (unless the user set DNNL_MAX_CPU_ISA), and use oneDNN only where the effective
 //   ISA is an AVX-512 one;
