@@ -76,6 +76,17 @@ TEST_CASE("nst bench at 64x64 on the CPU writes the table, CSV, JSON and rooflin
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("nst bench --device cpu --sizes 256 runs the full-size smoke test", "[cli][bench]") {
+  // Issue 8's CI smoke run at a real size: every op, the library references and the summary; not timed.
+  Run r = run(kNst + " bench --device cpu --sizes 256 --iterations 1");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Contains("256x256 on cpu"));
+  CHECK_THAT(r.out, Contains("iteration 256x256: "));
+  CHECK_THAT(r.out, Contains("% lib"));
+  CHECK(count(r.out, "conv_backward_data") >= 13);  // 13 rows, and maybe the lowest % lib
+}
+
 TEST_CASE("nst bench --help, and its usage errors exit 2 with one line", "[cli][bench]") {
   Run r = run(kNst + " bench --help");
   CHECK(r.status == 0);
