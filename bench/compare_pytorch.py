@@ -118,6 +118,8 @@ def main():
     ap.add_argument("--sizes", default="256,512")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--iterations", type=int, default=3, help="timed iterations per size, after a warm-up (median)")
+    ap.add_argument("--conv-algo", default="direct", choices=["direct", "winograd", "fastest"],
+                    help="nst's CPU convolution algorithm (PyTorch runs oneDNN's direct convolution either way)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -135,7 +137,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "nst.json")
         env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
-        subprocess.run([a.nst, "bench", "--device", "cpu", "--sizes", a.sizes, "--iterations", str(a.iterations), "--json", path],
+        subprocess.run([a.nst, "bench", "--device", "cpu", "--sizes", a.sizes, "--iterations", str(a.iterations), "--json", path,
+                        "--conv-algo", a.conv_algo],
                        check=True, env=env, stdout=subprocess.DEVNULL)
         with open(path) as f:
             nst = json.load(f)

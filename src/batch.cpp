@@ -268,7 +268,7 @@ int run_batch(const std::vector<std::string>& args) {
   if (!fs::is_directory(f.output_dir)) throw Error(f.output_dir + ": cannot create the output folder");
   std::vector<Row> rows = all_rows(f, base);
 
-  Session session(base.device, base.precision);
+  Session session(base.device, base.precision, base.conv_algo);
   int done = 0, skipped = 0, failed = 0, mine = 0;
   std::vector<std::string> failures;
   for (const Row& r : rows) {

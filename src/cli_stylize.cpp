@@ -91,6 +91,8 @@ std::vector<Flag> flags() {
          if (v != "fp32" && v != "tf32") throw UsageError("--precision: expected fp32 or tf32, got '" + v + "'");
          o.precision = v == "tf32" ? Precision::TF32 : Precision::FP32;
        }},
+      {"--conv-algo", "direct|winograd|fastest", "CPU convolutions: direct; oneDNN's Winograd F(4x4,3x3) where it has one (1.7-2.5x faster, ~1e-6 relative error per convolution); or per shape the faster of the two, timed here (default direct)",
+       [](StylizeOptions& o, const std::string& v) { o.conv_algo = parse_conv_algo(v); }},
       {"--log", "FILE.csv", "losses per iteration: iteration,total,content,style,tv", [](StylizeOptions& o, const std::string& v) { o.log = v; }},
       {"--print-every", "N", "progress line every N iterations when stderr is not a terminal (default 50; 0: none)",
        [](StylizeOptions& o, const std::string& v) { o.print_every = int(parse_int("--print-every", v, 0, 10000000)); }},

@@ -5,10 +5,17 @@
 
 namespace nst {
 
-BackendChoice make_backend(const std::string& device, Precision precision) {
+ConvAlgo parse_conv_algo(const std::string& v) {
+  if (v == "direct") return ConvAlgo::Direct;
+  if (v == "winograd") return ConvAlgo::Winograd;
+  if (v == "fastest") return ConvAlgo::Fastest;
+  throw UsageError("--conv-algo: expected direct, winograd or fastest, got '" + v + "'");
+}
+
+BackendChoice make_backend(const std::string& device, Precision precision, ConvAlgo conv_algo) {
   BackendChoice c;
   if (device == "cpu") {
-    c.backend = make_cpu_backend();
+    c.backend = make_cpu_backend(false, conv_algo);
     return c;
   }
   if (device == "auto") {
@@ -16,7 +23,7 @@ BackendChoice make_backend(const std::string& device, Precision precision) {
     if (p.devices > 0) {
       c.backend = make_cuda_backend(0, precision);
     } else {
-      c.backend = make_cpu_backend();
+      c.backend = make_cpu_backend(false, conv_algo);
       c.note = "nst: running on the CPU: " + p.reason;
     }
     return c;

@@ -195,7 +195,7 @@ class Job {
     if (session_) {
       be_ = &session_->backend();
     } else {
-      BackendChoice choice = make_backend(o_.device, o_.precision);
+      BackendChoice choice = make_backend(o_.device, o_.precision, o_.conv_algo);
       if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
       own_be_ = std::move(choice.backend);
       be_ = own_be_.get();
@@ -476,7 +476,7 @@ class Job {
   std::vector<std::pair<std::string, std::string>> resume_options() const {
     std::vector<std::pair<std::string, std::string>> v;
     for (auto& [k, val] : used_options())
-      if (k != "--device" && k != "--precision" && k != "--iterations") v.push_back({k, val});
+      if (k != "--device" && k != "--precision" && k != "--conv-algo" && k != "--iterations") v.push_back({k, val});
     return v;
   }
 
@@ -512,7 +512,8 @@ class Job {
             {"--tv-weight", g(cfg_.tv_weight)}, {"--content-layers", o_.content_layers}, {"--style-layers", o_.style_layers},
             {"--pooling", o_.pooling == PoolKind::Avg ? "avg" : "max"}, {"--init", o_.init}, {"--seed", std::to_string(o_.seed)},
             {"--preserve-colors", o_.preserve_colors}, {"--device", be_->name()},
-            {"--precision", o_.precision == Precision::TF32 ? "tf32" : "fp32"}};
+            {"--precision", o_.precision == Precision::TF32 ? "tf32" : "fp32"},
+            {"--conv-algo", o_.conv_algo == ConvAlgo::Winograd ? "winograd" : o_.conv_algo == ConvAlgo::Fastest ? "fastest" : "direct"}};
   }
 
   const StylizeOptions& o_;
@@ -542,7 +543,7 @@ int stylize(const StylizeOptions& o, Session* session) { return Job(o, session).
 
 Backend& Session::backend() {
   if (!backend_) {
-    BackendChoice choice = make_backend(device_, precision_);
+    BackendChoice choice = make_backend(device_, precision_, conv_algo_);
     if (!choice.note.empty()) std::fprintf(stderr, "%s\n", choice.note.c_str());
     backend_ = std::move(choice.backend);
   }

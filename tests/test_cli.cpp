@@ -113,6 +113,7 @@ TEST_CASE("nst stylize: every flag error is one line on stderr, a non-zero exit,
       {out + " --style-blend 0", "--style-blend: the weights sum to zero", 2},
       {out + " --optimizer sgd", "--optimizer: expected adam or lbfgs, got 'sgd'", 2},
       {out + " --pooling min", "--pooling: expected max or avg, got 'min'", 2},
+      {out + " --conv-algo fft", "--conv-algo: expected direct, winograd or fastest, got 'fft'", 2},
       {out + " --device tpu", "--device: expected auto, cpu, cuda or cuda:N, got 'tpu'", 2},
       {out + " --size 20 --style-layers relu5_1", "--size 20 is too small for layer relu5_1 (it needs 16 pixels on each side): the smallest --size that works is 24", 2},
       {" --output " + (fx.dir / "out.gif").string(), "must end in .png, .jpg or .jpeg", 2},
@@ -146,6 +147,14 @@ TEST_CASE("nst stylize writes the image, the log and the snapshots; --help lists
   CHECK(std::filesystem::exists((fx.dir / "out_iter2.png").string()));
   CHECK_FALSE(std::filesystem::exists((fx.dir / "out_iter3.png").string()));  // the last one is the output
   CHECK_THAT(r.err, Contains("iteration 1/3") && Contains("iteration 3/3") && Contains("nst: wrote " + fx.out() + " (64x43)"));
+
+  // The other convolution algorithms run the same job (their accuracy: test_fixture, test_cpu_ops).
+  for (const char* algo : {"winograd", "fastest"}) {
+    Run a = run(fx.base + " --output " + (fx.dir / "algo.png").string() + " --conv-algo " + algo);
+    INFO(a.err);
+    CHECK(a.status == 0);
+    CHECK_THAT(a.err, Contains(std::string("on cpu (") + algo + ")"));
+  }
   std::ifstream in(log);
   std::string header, row;
   std::getline(in, header);
@@ -159,7 +168,7 @@ TEST_CASE("nst stylize writes the image, the log and the snapshots; --help lists
   for (const char* flag : {"--content", "--style", "--output", "--weights", "--size", "--style-scale", "--style-blend", "--iterations",
                            "--optimizer", "--lr", "--history", "--content-weight", "--style-weight", "--tv-weight",
                            "--content-layers", "--style-layers", "--pooling", "--init", "--seed", "--device", "--log",
-                           "--print-every", "--save-every", "--precision"})
+                           "--print-every", "--save-every", "--precision", "--conv-algo"})
     CHECK_THAT(h.out, Contains(std::string("  ") + flag + " "));
 }
 

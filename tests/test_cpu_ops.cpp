@@ -24,10 +24,11 @@ struct ConvCase {
 }  // namespace
 
 TEST_CASE("conv forward and backward-data match the naive loops", "[cpu][conv]") {
-  // Both paths: oneDNN where it takes the shape (channels multiples of 16, on an AVX-512 CPU) and
-  // im2col + OpenBLAS, which blas_only forces everywhere.
-  const bool blas_only = GENERATE(false, true);
-  auto be = make_cpu_backend(blas_only);
+  // Every path: oneDNN (direct, and Winograd) where it takes the shape (channels multiples of 16, on an
+  // AVX-512 CPU), our AVX-512 kernel for few input channels, and im2col + OpenBLAS, which blas_only forces.
+  const int mode = GENERATE(0, 1, 2);
+  const bool blas_only = mode == 1;
+  auto be = make_cpu_backend(blas_only, mode == 2 ? ConvAlgo::Winograd : ConvAlgo::Direct);
   // 1x1 images, one channel, odd sizes, C < O and C > O, two wide enough that the im2col and col2im
   // buffers work in several row tiles, and channel counts oneDNN takes (1x1 and odd images among them).
   const ConvCase cases[] = {{1, 1, 1, 1},     {1, 5, 7, 3},      {3, 17, 13, 4},   {8, 9, 16, 1},
@@ -36,7 +37,7 @@ TEST_CASE("conv forward and backward-data match the naive loops", "[cpu][conv]")
                             {8, 9, 16, 32},   {3, 64, 64, 64},  {1, 1, 1, 16},    {3, 2, 33, 48},
                             {9, 4, 17, 16}};
   for (const auto& cc : cases) {
-    DYNAMIC_SECTION((blas_only ? "blas " : "") << "C=" << cc.c << " H=" << cc.h << " W=" << cc.w << " O=" << cc.o) {
+    DYNAMIC_SECTION((mode == 1 ? "blas " : mode == 2 ? "winograd " : "") << "C=" << cc.c << " H=" << cc.h << " W=" << cc.w << " O=" << cc.o) {
       Tensor x = random_tensor({1, cc.c, cc.h, cc.w}, 1);
       Tensor w = random_tensor({cc.o, cc.c, 3, 3}, 2);
       Tensor b = random_tensor({1, cc.o, 1, 1}, 3);
@@ -67,6 +68,8 @@ TEST_CASE("the CPU picks oneDNN for channels in 16s and keeps one blocked copy p
     return;
   }
   CHECK_THAT(vgg, Catch::Matchers::StartsWith("onednn "));
+  CHECK_THAT(make_cpu_backend(false, ConvAlgo::Winograd)->conv_info({1, 64, 32, 32}, {64, 64, 3, 3}, true), Catch::Matchers::Contains("wino"));
+  CHECK_THAT(make_cpu_backend(false, ConvAlgo::Fastest)->conv_info({1, 64, 32, 32}, {64, 64, 3, 3}, false), Catch::Matchers::StartsWith("onednn "));
 
   // Two weight tensors of one shape, one after the other, and the first again: each result is its own
   // weights' (a cache keyed on shape or on a reused address would give the other's).

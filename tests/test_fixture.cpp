@@ -18,7 +18,7 @@ Tensor image(const test::H5File& f, const std::string& name) {
   return Tensor::host(Shape{1, 3, int(d[1]), int(d[2])}, std::vector<float>(v.begin(), v.end()));
 }
 
-void check_golden(const std::string& file) {
+void check_golden(const std::string& file, ConvAlgo algo = ConvAlgo::Direct) {
   test::H5File f(std::string(NST_FIXTURES) + "/" + file);
   REQUIRE(f.number("fixture_version") == 1);
   Weights w = load_weights(std::string(NST_FIXTURES) + "/" + f.string("weights"));
@@ -38,7 +38,7 @@ void check_golden(const std::string& file) {
 
   // The engine, float32 on the CPU backend. Blend weights are given unnormalised (1:3 as the user would)
   // where there are two, to exercise the normalisation.
-  auto be = make_cpu_backend();
+  auto be = make_cpu_backend(false, algo);
   Objective obj(*be, w, cfg);
   obj.set_content(content);
   std::vector<double> user_blend = blend;
@@ -73,6 +73,12 @@ void check_golden(const std::string& file) {
 
 TEST_CASE("PyTorch golden: max pooling, default layers, one style (torchvision weights)", "[fixture]") {
   check_golden("golden_max.h5");
+}
+
+// --conv-algo winograd holds the same tolerance (the mini network's 16-channel convolutions take it).
+TEST_CASE("PyTorch golden with Winograd convolutions: max and avg pooling", "[fixture]") {
+  check_golden("golden_max.h5", ConvAlgo::Winograd);
+  check_golden("golden_avg.h5", ConvAlgo::Winograd);
 }
 
 TEST_CASE("PyTorch golden: avg pooling, conv and pool loss layers, two blended styles (Caffe BGR weights)",

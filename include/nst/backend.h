@@ -103,7 +103,12 @@ class Backend {
 // is usable and suits the shape (src/cpu/dnnl_conv.h), on im2col + OpenBLAS otherwise. blas_only keeps to
 // the portable paths: im2col + OpenBLAS and plain loops, none of the run-time AVX-512 kernels (for
 // `nst bench`'s library comparison, and for the tests to check every path).
-std::unique_ptr<Backend> make_cpu_backend(bool blas_only = false);
+// The oneDNN convolutions' algorithm: Direct; Winograd F(4x4,3x3) wherever oneDNN has one for the shape
+// (about 1.7-2.5x faster on VGG19's layers from conv1_2 on, ~1e-6 relative error per convolution against
+// direct's ~2e-7); or Fastest: per shape and direction, whichever of the two timed faster here when the
+// shape was first met.
+enum class ConvAlgo { Direct, Winograd, Fastest };
+std::unique_ptr<Backend> make_cpu_backend(bool blas_only = false, ConvAlgo algo = ConvAlgo::Direct);
 
 // Output shape of a 2x2 stride-2 floor-mode pool.
 inline Shape pooled_shape(const Shape& s) { return Shape{s.n, s.c, s.h / 2, s.w / 2}; }

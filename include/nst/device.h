@@ -30,6 +30,10 @@ struct BackendChoice {
 
 // "auto" (CUDA when a usable device exists, else the CPU with a note saying why), "cpu", "cuda" or
 // "cuda:N". Anything else is a UsageError; "cuda" without a usable device is an Error.
-BackendChoice make_backend(const std::string& device, Precision precision = Precision::FP32);
+// conv_algo is the CPU backend's (cuDNN picks its own algorithms).
+BackendChoice make_backend(const std::string& device, Precision precision = Precision::FP32, ConvAlgo conv_algo = ConvAlgo::Direct);
+
+// --conv-algo's values: "direct", "winograd" or "fastest"; anything else is a UsageError naming the flag.
+ConvAlgo parse_conv_algo(const std::string& value);
 
 }  // namespace nst

@@ -29,6 +29,7 @@ struct StylizeOptions {
   PoolKind pooling = PoolKind::Max;
   unsigned long long seed = 0;
   Precision precision = Precision::FP32;
+  ConvAlgo conv_algo = ConvAlgo::Direct;
   bool dry_run = false;
 };
 
@@ -47,7 +48,8 @@ DefaultWeights default_loss_weights(double input_scale);
 // and computes a style's Grams once per size.
 class Session {
  public:
-  Session(std::string device, Precision precision) : device_(std::move(device)), precision_(precision) {}
+  Session(std::string device, Precision precision, ConvAlgo conv_algo = ConvAlgo::Direct)
+      : device_(std::move(device)), precision_(precision), conv_algo_(conv_algo) {}
   Backend& backend();  // made on first use; prints the device note once
   const Weights& weights(const std::string& path);
   Objective& objective(const std::string& weights_path, const LossConfig& config);
@@ -59,6 +61,7 @@ class Session {
  private:
   std::string device_;
   Precision precision_;
+  ConvAlgo conv_algo_;
   std::unique_ptr<Backend> backend_;
   std::map<std::string, Weights> weights_;
   std::map<std::string, std::unique_ptr<Objective>> objectives_;

@@ -37,10 +37,12 @@ constexpr std::size_t kBlasBytes = std::size_t(32) << 20;
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(bool blas_only)
-      : blas_only_(blas_only), use_dnnl_(!blas_only && cpu::DnnlConv::unavailable_reason().empty()) {}
+  CpuBackend(bool blas_only, ConvAlgo algo)
+      : blas_only_(blas_only), use_dnnl_(!blas_only && cpu::DnnlConv::unavailable_reason().empty()), algo_(algo) {}
 
-  std::string name() const override { return "cpu"; }
+  std::string name() const override {
+    return algo_ == ConvAlgo::Winograd ? "cpu (winograd)" : algo_ == ConvAlgo::Fastest ? "cpu (fastest)" : "cpu";
+  }
   Device device() const override { return Device::Host; }
 
   // MemAvailable from /proc/meminfo: what the kernel can give without swapping.
@@ -341,7 +343,7 @@ class CpuBackend final : public Backend {
     return use_dnnl_ && cpu::DnnlConv::suits(C, O, bwd) && !(!bwd && small_c_takes(C, O));
   }
   cpu::DnnlConv& dnnl() {
-    if (!dnnl_) dnnl_ = std::make_unique<cpu::DnnlConv>();
+    if (!dnnl_) dnnl_ = std::make_unique<cpu::DnnlConv>(algo_);
     return *dnnl_;
   }
 
@@ -416,6 +418,7 @@ class CpuBackend final : public Backend {
   }
 
   const bool blas_only_, use_dnnl_;
+  const ConvAlgo algo_;
   std::unique_ptr<cpu::DnnlConv> dnnl_;  // made on the first convolution it takes
   std::vector<float> col_;
   Tensor diff_;
@@ -423,6 +426,6 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(bool blas_only) { return std::make_unique<CpuBackend>(blas_only); }
+std::unique_ptr<Backend> make_cpu_backend(bool blas_only, ConvAlgo algo) { return std::make_unique<CpuBackend>(blas_only, algo); }
 
 }  // namespace nst

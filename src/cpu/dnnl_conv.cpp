@@ -84,6 +84,7 @@ class Scratch {
 
 // One convolution shape in one direction: the primitive, and our plain layouts next to oneDNN's choice.
 struct Plan {
+  bool bwd = false;
   dnnl::primitive conv;
   std::string impl;
   memory::desc plain_in, plain_out, in, out, weights;  // in/out: src/dst forward, diff_dst/diff_src backward
@@ -95,39 +96,87 @@ struct Plan {
 struct DnnlConv::Impl {
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   dnnl::stream st{eng};
+  const ConvAlgo choice;
   std::map<std::tuple<int, int, int, int, bool>, Plan> plans;
   struct WeightCopy {
-    std::weak_ptr<const float> source;  // the plain weights' allocation: the copy goes when it does
-    memory blocked;
+    std::weak_ptr<const float> source;  // the plain weights' allocation: the copies go when it does
+    std::vector<memory> blocked;        // one per layout the plans asked for (forward, backward, per algorithm)
   };
-  std::map<std::pair<std::uint64_t, bool>, WeightCopy> weights;  // (storage id, backward) -> blocked copy
+  std::map<std::uint64_t, WeightCopy> weights;  // by storage id
   std::size_t weight_bytes = 0;
   Scratch in_buf, out_buf;
 
+  explicit Impl(ConvAlgo a) : choice(a) {}
+
   static memory::desc nchw(int c, int h, int w) { return {{1, c, h, w}, DataType::f32, Tag::nchw}; }
 
-  dnnl::convolution_forward::primitive_desc forward_pd(int C, int O, int H, int W) {
+  dnnl::convolution_forward::primitive_desc forward_pd(int C, int O, int H, int W, dnnl::algorithm algo) {
     const memory::desc any_src({1, C, H, W}, DataType::f32, Tag::any), any_w({O, C, 3, 3}, DataType::f32, Tag::any),
         any_dst({1, O, H, W}, DataType::f32, Tag::any), bias({O}, DataType::f32, Tag::x);
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any_src,
-                                      any_w, bias, any_dst, {1, 1}, {1, 1}, {1, 1});
+    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, algo, any_src, any_w, bias, any_dst, {1, 1}, {1, 1},
+                                      {1, 1});
     return {d, eng};
   }
 
+  // The direct plan, or the Winograd one where oneDNN has it for the shape: always (Winograd), or where it
+  // ran faster here (Fastest: timed once, on data in the blocked layouts, reorders included).
   Plan& plan(int C, int O, int H, int W, bool bwd) {
     auto key = std::make_tuple(C, O, H, W, bwd);
     auto it = plans.find(key);
     if (it != plans.end()) return it->second;
+    Plan p = make_plan(C, O, H, W, bwd, dnnl::algorithm::convolution_direct);
+    if (choice != ConvAlgo::Direct) {
+      try {
+        Plan q = make_plan(C, O, H, W, bwd, dnnl::algorithm::convolution_winograd);
+        if (choice == ConvAlgo::Winograd || seconds(q, 2, true) < seconds(p, 2, true)) p = std::move(q);
+      } catch (const dnnl::error&) {
+        // No Winograd implementation for this shape here: direct it is.
+      }
+    }
+    return plans.emplace(key, std::move(p)).first->second;
+  }
+
+  // Median seconds of `samples` runs of the plan on library-owned buffers filled with a normal number
+  // (uninitialised memory can hold denormals, which slow FMA down by orders of magnitude); with reorders,
+  // the activations' reorders too, as forward() and backward_data() run them.
+  double seconds(Plan& p, int samples, bool reorders) {
+    auto filled = [&](const memory::desc& d) {
+      memory mem(d, eng);
+      std::fill_n(static_cast<float*>(mem.get_data_handle()), d.get_size() / sizeof(float), 0.01f);
+      return mem;
+    };
+    const bool bwd = p.bwd;
+    memory in = filled(p.in), out = filled(p.out), w = filled(p.weights), b = filled({{p.plain_out.dims()[1]}, DataType::f32, Tag::x});
+    memory plain_in = filled(p.plain_in), plain_out = filled(p.plain_out);
+    auto once = [&] {
+      if (reorders && p.in != p.plain_in) p.to_blocked.execute(st, plain_in, in);
+      if (!bwd) p.conv.execute(st, {{DNNL_ARG_SRC, in}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, out}});
+      else p.conv.execute(st, {{DNNL_ARG_DIFF_DST, in}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, out}});
+      if (reorders && p.out != p.plain_out) p.from_blocked.execute(st, out, plain_out);
+      st.wait();
+    };
+    once();
+    std::vector<double> t;
+    for (int i = 0; i < std::max(samples, 1); ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      once();
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+    return t[t.size() / 2];
+  }
+
+  Plan make_plan(int C, int O, int H, int W, bool bwd, dnnl::algorithm algo) {
     Plan p;
-    auto fpd = forward_pd(C, O, H, W);
+    p.bwd = bwd;
+    auto fpd = forward_pd(C, O, H, W, algo);
     if (!bwd) {
       p.conv = dnnl::convolution_forward(fpd);
       p.impl = fpd.impl_info_str();
       p.plain_in = nchw(C, H, W), p.plain_out = nchw(O, H, W);
       p.in = fpd.src_desc(), p.out = fpd.dst_desc(), p.weights = fpd.weights_desc();
     } else {
-      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct,
-                                              memory::desc({1, C, H, W}, DataType::f32, Tag::any),
+      dnnl::convolution_backward_data::desc d(algo, memory::desc({1, C, H, W}, DataType::f32, Tag::any),
                                               memory::desc({O, C, 3, 3}, DataType::f32, Tag::any),
                                               memory::desc({1, O, H, W}, DataType::f32, Tag::any), {1, 1}, {1, 1}, {1, 1});
       dnnl::convolution_backward_data::primitive_desc bpd(d, eng, fpd);
@@ -138,19 +187,22 @@ struct DnnlConv::Impl {
     }
     if (p.in != p.plain_in) p.to_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.plain_in, eng, p.in));
     if (p.out != p.plain_out) p.from_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.out, eng, p.plain_out));
-    return plans.emplace(key, std::move(p)).first->second;
+    return p;
   }
 
-  memory& blocked_weights(const Tensor& w, const Plan& p, bool bwd) {
-    auto key = std::make_pair(w.storage_id(), bwd);
-    auto it = weights.find(key);
-    if (it != weights.end()) return it->second.blocked;
+  // The copy of w in the layout the plan wants: one weight tensor serves forward and backward, and images
+  // of several sizes whose plans may choose other layouts (or, with winograd, other algorithms).
+  memory& blocked_weights(const Tensor& w, const Plan& p) {
+    auto it = weights.find(w.storage_id());
+    if (it != weights.end())
+      for (memory& m : it->second.blocked)
+        if (m.get_desc() == p.weights) return m;
     for (auto i = weights.begin(); i != weights.end();) {  // copies of weights that are gone
       if (!i->second.source.expired()) {
         ++i;
         continue;
       }
-      weight_bytes -= i->second.blocked.get_desc().get_size();
+      for (const memory& m : i->second.blocked) weight_bytes -= m.get_desc().get_size();
       i = weights.erase(i);
     }
     const Shape& s = w.shape();
@@ -159,7 +211,10 @@ struct DnnlConv::Impl {
     dnnl::reorder(plain, blocked).execute(st, plain, blocked);
     st.wait();
     weight_bytes += p.weights.get_size();
-    return weights.emplace(key, WeightCopy{w.storage_watch(), std::move(blocked)}).first->second.blocked;
+    WeightCopy& copy = weights[w.storage_id()];
+    copy.source = w.storage_watch();
+    copy.blocked.push_back(std::move(blocked));
+    return copy.blocked.back();
   }
 
   // Reorders `src` (plain) into the plan's input layout, runs `conv` with the blocked input, weights and
@@ -180,7 +235,7 @@ struct DnnlConv::Impl {
   }
 };
 
-DnnlConv::DnnlConv() : impl_(std::make_unique<Impl>()) {}
+DnnlConv::DnnlConv(ConvAlgo algo) : impl_(std::make_unique<Impl>(algo)) {}
 DnnlConv::~DnnlConv() = default;
 
 void DnnlConv::forward(const float* x, int C, int H, int W, const Tensor& w, const float* bias, float* y) {
@@ -188,7 +243,7 @@ void DnnlConv::forward(const float* x, int C, int H, int W, const Tensor& w, con
   NST_ASSERT(bias, "oneDNN forward convolution without a bias");
   try {
     Plan& p = impl_->plan(C, O, H, W, false);
-    impl_->run(p, x, y, impl_->blocked_weights(w, p, false), bias, false);
+    impl_->run(p, x, y, impl_->blocked_weights(w, p), bias, false);
   } catch (const dnnl::error& e) {
     throw Error("oneDNN forward convolution " + std::to_string(C) + "->" + std::to_string(O) + ": " + e.what());
   }
@@ -198,7 +253,7 @@ void DnnlConv::backward_data(const float* dy, int H, int W, const Tensor& w, flo
   const int O = w.shape().n, C = w.shape().c;
   try {
     Plan& p = impl_->plan(C, O, H, W, true);
-    impl_->run(p, dy, dx, impl_->blocked_weights(w, p, true), nullptr, true);
+    impl_->run(p, dy, dx, impl_->blocked_weights(w, p), nullptr, true);
   } catch (const dnnl::error& e) {
     throw Error("oneDNN backward-data convolution " + std::to_string(C) + "->" + std::to_string(O) + ": " + e.what());
   }
@@ -215,30 +270,7 @@ std::string DnnlConv::describe(int C, int O, int H, int W, bool bwd) {
 }
 
 double DnnlConv::native_seconds(int C, int O, int H, int W, bool bwd, int samples) {
-  Impl& m = *impl_;
-  Plan& p = m.plan(C, O, H, W, bwd);
-  // Library-owned buffers in the blocked layouts, filled with a normal number: uninitialised memory can
-  // hold denormals, which slow the FMA units down by orders of magnitude.
-  auto filled = [&](const memory::desc& d) {
-    memory mem(d, m.eng);
-    std::fill_n(static_cast<float*>(mem.get_data_handle()), d.get_size() / sizeof(float), 0.01f);
-    return mem;
-  };
-  memory in = filled(p.in), out = filled(p.out), w = filled(p.weights), b = filled({{O}, DataType::f32, Tag::x});
-  auto once = [&] {
-    if (!bwd) p.conv.execute(m.st, {{DNNL_ARG_SRC, in}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_BIAS, b}, {DNNL_ARG_DST, out}});
-    else p.conv.execute(m.st, {{DNNL_ARG_DIFF_DST, in}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, out}});
-    m.st.wait();
-  };
-  once();
-  std::vector<double> t;
-  for (int i = 0; i < std::max(samples, 1); ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    once();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
+  return impl_->seconds(impl_->plan(C, O, H, W, bwd), samples, false);
 }
 
 std::size_t DnnlConv::bytes_held() const { return impl_->weight_bytes + impl_->in_buf.size() + impl_->out_buf.size(); }
@@ -246,7 +278,7 @@ std::size_t DnnlConv::bytes_held() const { return impl_->weight_bytes + impl_->i
 #else  // built without oneDNN: never used, since unavailable_reason() is not empty.
 
 struct DnnlConv::Impl {};
-DnnlConv::DnnlConv() = default;
+DnnlConv::DnnlConv(ConvAlgo) {}
 DnnlConv::~DnnlConv() = default;
 void DnnlConv::forward(const float*, int, int, int, const Tensor&, const float*, float*) { throw Error("built without oneDNN"); }
 void DnnlConv::backward_data(const float*, int, int, const Tensor&, float*) { throw Error("built without oneDNN"); }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "nst/backend.h"
 #include "nst/tensor.h"
 
 namespace nst::cpu {
@@ -29,7 +30,9 @@ class DnnlConv {
     return C > 0 && O > 0 && O % 16 == 0 && (C % 16 == 0 || (!backward_data && C < 16));
   }
 
-  DnnlConv();
+  // The algorithm (nst/backend.h): direct; Winograd where oneDNN has one for the shape, else direct; or
+  // per shape and direction the faster of the two, timed once when the shape is first met.
+  explicit DnnlConv(ConvAlgo algo = ConvAlgo::Direct);
   ~DnnlConv();
   DnnlConv(const DnnlConv&) = delete;
   DnnlConv& operator=(const DnnlConv&) = delete;
