@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "cpu/cpu_features.h"
 #include "nst/error.h"
 
 namespace nst::cpu {
@@ -17,11 +18,6 @@ namespace {
 constexpr int kMaxC = 8;     // the padded rows of one output row stay in L1 up to here
 constexpr int kOBlock = 16;  // output channels per register block: 16 accumulators of 16 floats
 constexpr int kLanes = 16;
-
-bool cpu_has_avx512f() {
-  static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
-}
 
 __attribute__((target("avx512f"))) void forward_avx512(const float* x, int C, int H, int W, const float* w, int O,
                                                        const float* bias, float* y) {
@@ -78,7 +74,7 @@ __attribute__((target("avx512f"))) void forward_avx512(const float* x, int C, in
 
 }  // namespace
 
-bool small_c_conv_suits(int C, int O) { return C >= 1 && C <= kMaxC && O > 0 && O % kOBlock == 0 && cpu_has_avx512f(); }
+bool small_c_conv_suits(int C, int O) { return C >= 1 && C <= kMaxC && O > 0 && O % kOBlock == 0 && has_avx512f(); }
 
 void small_c_conv_forward(const float* x, int C, int H, int W, const float* w, int O, const float* bias, float* y) {
   NST_ASSERT(small_c_conv_suits(C, O), "small-C convolution for " + std::to_string(C) + "->" + std::to_string(O) + " channels");

@@ -1,6 +1,8 @@
-// The CPU backend: convolutions on oneDNN's direct kernels where they are usable (dnnl_conv.h), else as
-// im2col + OpenBLAS SGEMM over row tiles; Grams as SSYRK, the rest as OpenMP loops. Also the reference that every CUDA result is checked against, so each op is tested against
-// the double-precision oracle in ref/.
+// The CPU backend: convolutions on oneDNN where it is usable (dnnl_conv.h) and our AVX-512 kernel for few
+// input channels (conv_small_c.h), else im2col + OpenBLAS SGEMM over row tiles; Grams on an AVX-512 kernel
+// or SSYRK; the rest as OpenMP loops (pool backward with AVX-512 rows). Each fast path is chosen at run
+// time and has a portable twin (blas_only). Also the reference that every CUDA result is checked against,
+// so each op is tested against the double-precision oracle in ref/.
 #include <cblas.h>
 #include <omp.h>
 

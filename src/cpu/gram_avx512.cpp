@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "cpu/cpu_features.h"
 #include "nst/error.h"
 
 namespace nst::cpu {
@@ -59,8 +60,7 @@ __attribute__((target("avx512f"))) void accumulate(const float* f, int C, long h
 }  // namespace
 
 bool gram_avx512_suits(int C) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512 && C > 0 && C % kRows == 0 && C <= kMaxC;
+  return has_avx512f() && C > 0 && C % kRows == 0 && C <= kMaxC;
 }
 
 void gram_avx512(const float* f, int C, long hw, float scale, float* g) {

@@ -2,12 +2,11 @@
 
 #include <immintrin.h>
 
+#include "cpu/cpu_features.h"
+
 namespace nst::cpu {
 
-bool pool_avx512_available() {
-  static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
-}
+bool pool_avx512_available() { return has_avx512f(); }
 
 __attribute__((target("avx512f"))) int pool_backward_rows_avx512(bool max, const float* x0, const float* x1, const float* g, int W,
                                                                  float* d0, float* d1) {
