@@ -1,4 +1,6 @@
 // nst: the command line. `main` catches once and prints one line: exit 2 for usage errors, 1 otherwise.
+#include <malloc.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -114,6 +116,10 @@ int weights(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every buffer of 1 MiB or more gets its own mapping, returned to the system when freed. glibc's default
+  // threshold rises with each large free, after which big buffers come from heaps that keep freed memory:
+  // the peak then depends on the order of allocations, not on what is live (the memory planner's figure).
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) throw nst::UsageError("no command; try nst --help");

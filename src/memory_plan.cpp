@@ -19,19 +19,20 @@ MemoryPlan plan_memory(const PlanInput& in) {
 
   MemoryPlan p;
   auto [H, W] = in.content;
+  std::vector<Backend::ConvShape> convs;  // every convolution of every image the run passes through VGG19
   for (int i = 0; i <= last; ++i)
     if (const LayerInfo& l = vgg19_layers()[i]; l.kind == LayerKind::Conv) {
       const ConvWeights& cw = in.weights->convs[l.conv];
       const Shape ws{cw.out, cw.in, 3, 3};
       p.weights += (cw.weight.size() + cw.bias.size()) * sizeof(float) + in.backend->weight_extra_bytes(ws);
-      // The scratch is held from one convolution to the next: the largest of any image's bounds all.
-      auto workspace = [&](int h, int w) {
+      auto add = [&](int h, int w) {
         const Shape y = vgg19_layer_shape(*in.weights, i, h, w);
-        return in.backend->conv_workspace(Shape{1, cw.in, y.h, y.w}, ws);
+        convs.push_back({Shape{1, cw.in, y.h, y.w}, ws});
       };
-      p.workspace = std::max(p.workspace, workspace(H, W));
-      for (auto [h, w] : in.styles) p.workspace = std::max(p.workspace, workspace(h, w));
+      add(H, W);
+      for (auto [h, w] : in.styles) add(h, w);
     }
+  p.workspace = in.backend->conv_workspace(convs);
   // One set of activation buffers serves every image in turn; the largest image sets its size.
   p.activations = vgg19_activation_bytes(*in.weights, last, keep, H, W);
   for (auto [h, w] : in.styles) p.activations = std::max(p.activations, vgg19_activation_bytes(*in.weights, last, keep, h, w));

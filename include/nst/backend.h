@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nst/tensor.h"
 
@@ -46,12 +47,16 @@ class Backend {
   virtual std::string name() const = 0;
   virtual Device device() const = 0;
 
-  // For the memory planner: bytes this device can still give us; the most scratch space the backend may
-  // hold while it runs a convolution of x (1xCxHxW) with w (OxCx3x3) (the CPU's im2col tile and oneDNN's
-  // blocked copies of x and y; cuDNN's workspace limit); and what it keeps for a weight tensor w besides the
-  // tensor itself (oneDNN's blocked copies for forward and backward).
+  // For the memory planner: bytes this device can still give us; the most scratch space the backend holds
+  // while it runs all these convolutions (inputs x 1xCxHxW with weights w OxCx3x3), forward and backward
+  // (the CPU's im2col tile and oneDNN's blocked copies of x and y, each kept at its largest; cuDNN's
+  // workspace limit); and what it keeps for a weight tensor w besides the tensor itself (oneDNN's blocked
+  // copies for forward and backward).
+  struct ConvShape {
+    Shape x, w;
+  };
   virtual std::size_t memory_available() const = 0;
-  virtual std::size_t conv_workspace(const Shape& x, const Shape& w) const = 0;
+  virtual std::size_t conv_workspace(const std::vector<ConvShape>& convs) const = 0;
   virtual std::size_t weight_extra_bytes(const Shape& /*w*/) const { return 0; }
 
   // Memory: zero-filled tensors on this backend's device, and copies to and from host tensors.

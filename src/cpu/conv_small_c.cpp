@@ -26,14 +26,18 @@ __attribute__((target("avx512f"))) void forward_avx512(const float* x, int C, in
   const int strips = (W + kLanes - 1) / kLanes;
   const std::size_t L = std::size_t(strips) * kLanes + 2;
   const int taps = C * 9;
+  // Each thread's padded rows, allocated here: a buffer malloc'd inside the parallel region would make
+  // glibc give the worker threads arenas of their own, which hold on to freed memory.
+  const std::size_t per_thread = std::size_t(C) * 3 * L;
+  std::vector<float> buffers(per_thread * omp_get_max_threads());
 #pragma omp parallel
   {
-    std::vector<float> rows(std::size_t(C) * 3 * L);
+    float* const rows = buffers.data() + per_thread * omp_get_thread_num();
 #pragma omp for schedule(static)
     for (int i = 0; i < H; ++i) {
       for (int c = 0; c < C; ++c)
         for (int kh = 0; kh < 3; ++kh) {
-          float* r = rows.data() + (std::size_t(c) * 3 + kh) * L;
+          float* r = rows + (std::size_t(c) * 3 + kh) * L;
           const int src = i + kh - 1;
           std::fill(r, r + L, 0.f);
           if (src >= 0 && src < H) std::memcpy(r + 1, x + (std::size_t(c) * H + src) * W, sizeof(float) * W);
@@ -46,7 +50,7 @@ __attribute__((target("avx512f"))) void forward_avx512(const float* x, int C, in
           for (int k = 0; k < kOBlock; ++k) acc[k] = _mm512_set1_ps(bias[o0 + k]);
           for (int c = 0; c < C; ++c)
             for (int kh = 0; kh < 3; ++kh) {
-              const float* r = rows.data() + (std::size_t(c) * 3 + kh) * L + j0;
+              const float* r = rows + (std::size_t(c) * 3 + kh) * L + j0;
               for (int kw = 0; kw < 3; ++kw) {
                 // Output column j reads input column j + kw - 1, which sits at j + kw in the padded row.
                 const __m512 v = _mm512_loadu_ps(r + kw);

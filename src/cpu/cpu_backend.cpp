@@ -58,12 +58,19 @@ class CpuBackend final : public Backend {
     }
     return std::size_t(1) << 40;  // unknown: do not refuse
   }
-  // The im2col/col2im tile and OpenBLAS's buffers stay from one convolution to the next; a oneDNN
-  // convolution adds blocked copies of its input and output.
-  std::size_t conv_workspace(const Shape& x, const Shape& w) const override {
-    std::size_t bytes = kIm2colBytes + kBlasBytes;
-    if (dnnl_takes(w.c, w.n, false) || dnnl_takes(w.c, w.n, true)) bytes += (std::size_t(w.c) + w.n) * x.h * x.w * sizeof(float);
-    return bytes;
+  // What stays from one convolution to the next, each at its largest: the im2col/col2im tile of the
+  // convolutions that take that path, oneDNN's blocked input and output buffers, OpenBLAS's buffers.
+  std::size_t conv_workspace(const std::vector<ConvShape>& convs) const override {
+    std::size_t tile = 0, in = 0, out = 0;
+    for (const ConvShape& cs : convs) {
+      const int C = cs.w.c, O = cs.w.n;
+      const std::size_t hw = std::size_t(cs.x.h) * cs.x.w;
+      const bool fwd_im2col = !small_c_takes(C, O) && !dnnl_takes(C, O, false), bwd_im2col = !dnnl_takes(C, O, true);
+      if (fwd_im2col || bwd_im2col) tile = std::max(tile, im2col_floats(C, cs.x.h, cs.x.w) * sizeof(float));
+      if (dnnl_takes(C, O, false)) in = std::max(in, C * hw * sizeof(float)), out = std::max(out, O * hw * sizeof(float));
+      if (dnnl_takes(C, O, true)) in = std::max(in, O * hw * sizeof(float)), out = std::max(out, C * hw * sizeof(float));
+    }
+    return tile + in + out + kBlasBytes;
   }
   std::size_t weight_extra_bytes(const Shape& w) const override {
     return (int(dnnl_takes(w.c, w.n, false)) + int(dnnl_takes(w.c, w.n, true))) * w.numel() * sizeof(float);
@@ -333,8 +340,8 @@ class CpuBackend final : public Backend {
   std::string conv_info(const Shape& x, const Shape& w, bool backward_data) override {
     if (!backward_data && small_c_takes(w.c, w.n)) return "direct avx-512, few input channels (conv_small_c.h)";
     if (dnnl_takes(w.c, w.n, backward_data)) return dnnl().describe(w.c, w.n, x.h, x.w, backward_data);
-    std::string why = cpu::DnnlConv::unavailable_reason();
-    if (why.empty()) why = use_dnnl_ ? "oneDNN does not take these channels" : "blas only";
+    std::string why = blas_only_ ? "blas only" : cpu::DnnlConv::unavailable_reason();
+    if (why.empty()) why = "oneDNN does not take these channels";
     return "im2col + openblas sgemm (" + why + ")";
   }
 
@@ -359,8 +366,8 @@ class CpuBackend final : public Backend {
   // y[O,H,W] = w[O,C*9] * im2col(x) (+ bias), one SGEMM per tile of output rows.
   void conv3x3(const float* x, int C, int H, int W, const float* w, int O, const float* bias, float* y) {
     std::size_t K = std::size_t(C) * 9, HW = std::size_t(H) * W;
-    int rows = int(std::clamp<std::size_t>(kIm2colBytes / (K * W * sizeof(float)), 1, H));
-    col_.resize(K * std::size_t(rows) * W);
+    const int rows = im2col_rows(C, H, W);
+    grow_col(im2col_floats(C, H, W));
     for (int r0 = 0; r0 < H; r0 += rows) {
       int nr = std::min(rows, H - r0);
       std::size_t cols = std::size_t(nr) * W;
@@ -393,8 +400,8 @@ class CpuBackend final : public Backend {
   // rows r0-1 .. r1, so tiles accumulate into dx one after another.
   void conv3x3_adjoint(const float* dy, int O, int H, int W, const float* w, int C, float* dx) {
     std::size_t K = std::size_t(C) * 9, HW = std::size_t(H) * W;
-    int rows = int(std::clamp<std::size_t>(kIm2colBytes / (K * W * sizeof(float)), 1, H));
-    col_.resize(K * std::size_t(rows) * W);
+    const int rows = im2col_rows(C, H, W);
+    grow_col(im2col_floats(C, H, W));
     std::fill(dx, dx + std::size_t(C) * HW, 0.f);
     for (int r0 = 0; r0 < H; r0 += rows) {
       int nr = std::min(rows, H - r0);
@@ -422,6 +429,20 @@ class CpuBackend final : public Backend {
   const bool blas_only_, use_dnnl_;
   const ConvAlgo algo_;
   std::unique_ptr<cpu::DnnlConv> dnnl_;  // made on the first convolution it takes
+  // Rows of the image per im2col/col2im tile (C*9 x rows*W floats), and the tile's floats.
+  static int im2col_rows(int C, int H, int W) {
+    return int(std::clamp<std::size_t>(kIm2colBytes / (std::size_t(C) * 9 * W * sizeof(float)), 1, H));
+  }
+  static std::size_t im2col_floats(int C, int H, int W) { return std::size_t(C) * 9 * im2col_rows(C, H, W) * W; }
+
+  // The im2col/col2im tile, grown as a larger one is needed: the old tile is freed first, never copied
+  // (vector::resize would hold both and touch the new one's pages: +16 MiB of peak at 512²).
+  void grow_col(std::size_t n) {
+    if (col_.size() >= n) return;
+    col_ = std::vector<float>();
+    col_.resize(n);
+  }
+
   std::vector<float> col_;
   Tensor diff_;
 };

@@ -68,14 +68,18 @@ void gram_avx512(const float* f, int C, long hw, float scale, float* g) {
   const int blocks = C / kRows;
   const std::size_t per_thread = std::size_t(blocks) * blocks * kRows * kRows * kLanes;
   const int threads = int(std::clamp<long>(hw / kChunk, 1, omp_get_max_threads()));
-  std::vector<float> acc(per_thread * threads, 0.f);
+  // Kept from call to call (the partial sums of 128 channels are 2 MiB for two threads). The calling
+  // thread's: the workers see it through `sums`, not by name (thread_local would be their own).
+  static thread_local std::vector<float> acc;
+  acc.assign(per_thread * threads, 0.f);
+  float* const sums = acc.data();
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
     // Whole vectors per thread, so that only the last range ends in a partial one.
     const long vectors = (hw + kLanes - 1) / kLanes;
     const long k0 = std::min(hw, vectors * t / n * kLanes), k1 = std::min(hw, vectors * (t + 1) / n * kLanes);
-    accumulate(f, C, hw, k0, k1, acc.data() + per_thread * t);
+    accumulate(f, C, hw, k0, k1, sums + per_thread * t);
   }
   for (int bi = 0; bi < blocks; ++bi)
     for (int bj = bi; bj < blocks; ++bj)
@@ -83,7 +87,7 @@ void gram_avx512(const float* f, int C, long hw, float scale, float* g) {
         for (int q = 0; q < kRows; ++q) {
           double sum = 0;
           for (int t = 0; t < threads; ++t) {
-            const float* a = acc.data() + per_thread * t + ((std::size_t(bi) * blocks + bj) * kRows * kRows + p * kRows + q) * kLanes;
+            const float* a = sums + per_thread * t + ((std::size_t(bi) * blocks + bj) * kRows * kRows + p * kRows + q) * kLanes;
             for (int l = 0; l < kLanes; ++l) sum += a[l];
           }
           const int i = bi * kRows + p, j = bj * kRows + q;

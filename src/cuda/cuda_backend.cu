@@ -49,7 +49,7 @@ class CudaBackend final : public Backend {
     NST_CUDA_CHECK(cudaMemGetInfo(&free, &total));
     return free;
   }
-  std::size_t conv_workspace(const Shape&, const Shape&) const override { return kWorkspaceLimit; }
+  std::size_t conv_workspace(const std::vector<ConvShape>&) const override { return kWorkspaceLimit; }
 
   Tensor alloc(Shape shape) override {
     std::size_t n = shape.numel();
