@@ -28,7 +28,8 @@ __attribute__((target("avx512f"))) void forward_avx512(const float* x, int C, in
   const int taps = C * 9;
   // Each thread's padded rows, allocated here: a buffer malloc'd inside the parallel region would make
   // glibc give the worker threads arenas of their own, which hold on to freed memory.
-  const std::size_t per_thread = std::size_t(C) * 3 * L;
+  // (Each a multiple of 4 KiB: threads that shared a cache line at the seam slowed each other down.)
+  const std::size_t per_thread = (std::size_t(C) * 3 * L + 1023) / 1024 * 1024;
   std::vector<float> buffers(per_thread * omp_get_max_threads());
 #pragma omp parallel
   {
