@@ -69,15 +69,9 @@ struct Flag {
 
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> table = {
-      {"--device", "auto|cpu|cuda[:N]", "where to run (default auto: CUDA if a device is usable, else the CPU)",
-       [](Options& o, const std::string& v) { o.device = v; }},
-      {"--precision", "fp32|tf32", "CUDA math: fp32, or TF32 tensor cores for convolutions and GEMMs (default fp32)",
-       [](Options& o, const std::string& v) {
-         if (v != "fp32" && v != "tf32") throw UsageError("--precision: expected fp32 or tf32, got '" + v + "'");
-         o.precision = v == "tf32" ? Precision::TF32 : Precision::FP32;
-       }},
-      {"--conv-algo", "direct|winograd|fastest", "CPU convolutions: direct; oneDNN's Winograd F(4x4,3x3) where it has one (1.7-2.5x faster, ~1e-6 relative error per convolution); or per shape the faster of the two, timed here (default direct)",
-       [](Options& o, const std::string& v) { o.conv_algo = parse_conv_algo(v); }},
+      {kDeviceFlag.name, kDeviceFlag.value, kDeviceFlag.help, [](Options& o, const std::string& v) { o.device = v; }},
+      {kPrecisionFlag.name, kPrecisionFlag.value, kPrecisionFlag.help, [](Options& o, const std::string& v) { o.precision = parse_precision(v); }},
+      {kConvAlgoFlag.name, kConvAlgoFlag.value, kConvAlgoFlag.help, [](Options& o, const std::string& v) { o.conv_algo = parse_conv_algo(v); }},
       {"--sizes", "N,N,..", "square image sizes, in the order given (default 256,512)",
        [](Options& o, const std::string& v) {
          o.sizes.clear();

@@ -84,15 +84,9 @@ std::vector<Flag> flags() {
       {"--init", "content|random|FILE", "starting image (default content)", [](StylizeOptions& o, const std::string& v) { o.init = v; }},
       {"--seed", "N", "seed of --init random (default 0)",
        [](StylizeOptions& o, const std::string& v) { o.seed = (unsigned long long)parse_int("--seed", v, 0, (1LL << 62)); }},
-      {"--device", "auto|cpu|cuda[:N]", "where to run (default auto: CUDA if a device is usable, else the CPU)",
-       [](StylizeOptions& o, const std::string& v) { o.device = v; }},
-      {"--precision", "fp32|tf32", "CUDA math: fp32, or TF32 tensor cores for convolutions and GEMMs (default fp32)",
-       [](StylizeOptions& o, const std::string& v) {
-         if (v != "fp32" && v != "tf32") throw UsageError("--precision: expected fp32 or tf32, got '" + v + "'");
-         o.precision = v == "tf32" ? Precision::TF32 : Precision::FP32;
-       }},
-      {"--conv-algo", "direct|winograd|fastest", "CPU convolutions: direct; oneDNN's Winograd F(4x4,3x3) where it has one (1.7-2.5x faster, ~1e-6 relative error per convolution); or per shape the faster of the two, timed here (default direct)",
-       [](StylizeOptions& o, const std::string& v) { o.conv_algo = parse_conv_algo(v); }},
+      {kDeviceFlag.name, kDeviceFlag.value, kDeviceFlag.help, [](StylizeOptions& o, const std::string& v) { o.device = v; }},
+      {kPrecisionFlag.name, kPrecisionFlag.value, kPrecisionFlag.help, [](StylizeOptions& o, const std::string& v) { o.precision = parse_precision(v); }},
+      {kConvAlgoFlag.name, kConvAlgoFlag.value, kConvAlgoFlag.help, [](StylizeOptions& o, const std::string& v) { o.conv_algo = parse_conv_algo(v); }},
       {"--log", "FILE.csv", "losses per iteration: iteration,total,content,style,tv", [](StylizeOptions& o, const std::string& v) { o.log = v; }},
       {"--print-every", "N", "progress line every N iterations when stderr is not a terminal (default 50; 0: none)",
        [](StylizeOptions& o, const std::string& v) { o.print_every = int(parse_int("--print-every", v, 0, 10000000)); }},

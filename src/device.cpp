@@ -5,6 +5,17 @@
 
 namespace nst {
 
+const FlagText kDeviceFlag{"--device", "auto|cpu|cuda[:N]", "where to run (default auto: CUDA if a device is usable, else the CPU)"};
+const FlagText kPrecisionFlag{"--precision", "fp32|tf32", "CUDA math: fp32, or TF32 tensor cores for convolutions and GEMMs (default fp32)"};
+const FlagText kConvAlgoFlag{"--conv-algo", "direct|winograd|fastest",
+                             "CPU convolutions: direct; oneDNN's Winograd F(4x4,3x3) where it has one (1.7-2.5x faster, ~1e-6 "
+                             "relative error per convolution); or per shape the faster of the two, timed here (default direct)"};
+
+Precision parse_precision(const std::string& v) {
+  if (v != "fp32" && v != "tf32") throw UsageError("--precision: expected fp32 or tf32, got '" + v + "'");
+  return v == "tf32" ? Precision::TF32 : Precision::FP32;
+}
+
 ConvAlgo parse_conv_algo(const std::string& v) {
   if (v == "direct") return ConvAlgo::Direct;
   if (v == "winograd") return ConvAlgo::Winograd;

@@ -33,7 +33,16 @@ struct BackendChoice {
 // conv_algo is the CPU backend's (cuDNN picks its own algorithms).
 BackendChoice make_backend(const std::string& device, Precision precision = Precision::FP32, ConvAlgo conv_algo = ConvAlgo::Direct);
 
-// --conv-algo's values: "direct", "winograd" or "fastest"; anything else is a UsageError naming the flag.
-ConvAlgo parse_conv_algo(const std::string& value);
+// The flags that choose and tune the backend, the same in stylize, batch and bench: name, value
+// metavariable and help line of each, and the parsers of their values (a bad one is a UsageError naming the
+// flag).
+struct FlagText {
+  const char* name;
+  const char* value;
+  const char* help;
+};
+extern const FlagText kDeviceFlag, kPrecisionFlag, kConvAlgoFlag;
+Precision parse_precision(const std::string& value);  // fp32 | tf32
+ConvAlgo parse_conv_algo(const std::string& value);   // direct | winograd | fastest
 
 }  // namespace nst
