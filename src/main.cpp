@@ -1,6 +1,7 @@
 // nst: the command line. `main` catches once and prints one line: exit 2 for usage errors, 1 otherwise.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -113,6 +114,16 @@ int weights(const std::vector<std::string>& args) {
   throw nst::UsageError("weights: unknown subcommand '" + args[0] + "'; expected convert or fetch");
 }
 
+// --help or -h anywhere among a command's arguments asks for its help text instead of a run.
+bool asks_for_help(const std::vector<std::string>& args) {
+  return std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
+}
+
+int print_help(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,28 +146,10 @@ int main(int argc, char** argv) {
     }
     if (cmd == "info") return info(args);
     if (cmd == "weights") return weights(args);
-    if (cmd == "batch") {
-      for (const std::string& a : args)
-        if (a == "--help" || a == "-h") {
-          std::fputs(nst::batch_help().c_str(), stdout);
-          return 0;
-        }
-      return nst::run_batch(args);
-    }
-    if (cmd == "bench") {
-      for (const std::string& a : args)
-        if (a == "--help" || a == "-h") {
-          std::fputs(nst::bench_help().c_str(), stdout);
-          return 0;
-        }
-      return nst::run_bench(args);
-    }
+    if (cmd == "batch") return asks_for_help(args) ? print_help(nst::batch_help()) : nst::run_batch(args);
+    if (cmd == "bench") return asks_for_help(args) ? print_help(nst::bench_help()) : nst::run_bench(args);
     if (cmd == "stylize") {
-      for (const std::string& a : args)
-        if (a == "--help" || a == "-h") {
-          std::fputs(nst::stylize_help().c_str(), stdout);
-          return 0;
-        }
+      if (asks_for_help(args)) return print_help(nst::stylize_help());
       return nst::stylize(nst::parse_stylize(args));
     }
     throw nst::UsageError("unknown command '" + cmd + "'; try nst --help");
