@@ -1,7 +1,7 @@
 // nst::read_keras_h5 on arbitrary bytes: Keras 1/2 weight files in HDF5.
 #include "fuzz_common.h"
 #include "fuzz_h5.h"
-#include "nst/convert.h"
+#include "convert/convert.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   nst::fuzz::run_one(data, size, [](const std::string& path) { nst::read_keras_h5(path); });

@@ -1,5 +1,6 @@
 // Content loss on one layer (SPEC §3): the squared distance of the features f to the target, and its
 // gradient, in one pass.
+// CPU twin: CpuBackend::content_loss (src/cpu/cpu_backend.cpp); oracle: ref::content_loss (src/cpu/ref/ref_ops.cpp); test: tests/kernels/test_content_loss.cpp.
 #pragma once
 #include "common.cuh"
 

@@ -1,5 +1,9 @@
 // The style loss's Gram difference on one layer (SPEC §3): D = G - T in place, and ||D||_F^2. The backend
 // then forms the gradient as D F with cuBLAS.
+// Not an op of nst::Backend but the step of Backend::style_loss that is ours: CudaBackend::style_loss
+// (src/cuda/cuda_backend.cu) forms G with CudaBackend::gram (cuBLAS), calls launch_gram_diff, then forms
+// the gradient; so its twin and oracle are the style loss's.
+// CPU twin: the D -= T loop of CpuBackend::style_loss (src/cpu/cpu_backend.cpp); oracle: ref::style_loss (src/cpu/ref/ref_ops.cpp); test: tests/kernels/test_gram_diff.cpp.
 #pragma once
 #include "common.cuh"
 

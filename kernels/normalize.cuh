@@ -1,5 +1,6 @@
 // Input normalisation (SPEC §1): x[c] = a[c] * X[src[c]] - b[c], and its adjoint dX[src[c]] += a[c] * dx[c].
 // X, x, dx, dX are 3 planes of `plane` floats each.
+// CPU twin: CpuBackend::normalize_forward/normalize_backward (src/cpu/cpu_backend.cpp); oracle: ref::normalize_forward/normalize_backward (src/cpu/ref/ref_ops.cpp); test: tests/kernels/test_normalize.cpp.
 #pragma once
 #include "common.cuh"
 #include "nst/backend.h"

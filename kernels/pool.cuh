@@ -1,5 +1,6 @@
 // 2x2 stride-2 pooling in floor mode (an odd last row or column is dropped), max or average, over
 // `planes` contiguous H x W planes (planes = N * C); the pooled planes are (H/2) x (W/2).
+// CPU twin: CpuBackend::pool_forward/pool_backward (src/cpu/cpu_backend.cpp; backward rows in src/cpu/pool_avx512.cpp); oracle: ref::pool_forward/pool_backward (src/cpu/ref/ref_ops.cpp); test: tests/kernels/test_pool.cpp.
 #pragma once
 #include "common.cuh"
 

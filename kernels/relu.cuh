@@ -1,5 +1,6 @@
 // ReLU forward: y = max(x, 0), NaN -> 0 as the CPU backend (y may alias x).
 // ReLU backward: dx = dy where y > 0, else 0 (y is the ReLU's output; dx may alias dy).
+// CPU twin: CpuBackend::relu_forward/relu_backward (src/cpu/cpu_backend.cpp); oracle: ref::relu_forward/relu_backward (src/cpu/ref/ref_ops.cpp); test: tests/kernels/test_relu.cpp.
 #pragma once
 #include "common.cuh"
 

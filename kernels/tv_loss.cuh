@@ -1,5 +1,6 @@
 // Total variation of the image (SPEC §3): squared differences to the right and down neighbours that exist,
 // and the gradient of their sum, in one pass.
+// CPU twin: CpuBackend::tv_loss (src/cpu/cpu_backend.cpp); oracle: ref::tv_loss (src/cpu/ref/ref_ops.cpp); test: tests/kernels/test_tv_loss.cpp.
 #pragma once
 #include "common.cuh"
 

@@ -1,5 +1,7 @@
 // The vector ops of L-BFGS that cuBLAS does not give us as we need them: fill, y += a x and x *= a in
 // place on our stream, and a dot product accumulated in double like the CPU backend's.
+// One file for four Backend ops, each launcher named for its op (Backend::copy is a cudaMemcpyAsync).
+// CPU twin: CpuBackend::fill/axpy/scale/dot (src/cpu/cpu_backend.cpp; axpy and scale are OpenBLAS's saxpy/sscal); oracle: none in src/cpu/ref, the double loops of "vector ops for the optimisers" (tests/test_cpu_ops.cpp); test: tests/kernels/test_vector_ops.cpp.
 #pragma once
 #include "common.cuh"
 

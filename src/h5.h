@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "nst/atomic_file.h"
 #include "nst/error.h"
 
 // Wraps one HDF5 call whose failure is a bug or an I/O error, not a malformed file.
@@ -74,29 +75,18 @@ inline void write_dataset(hid_t group, const char* name, const std::vector<float
   NST_H5_CHECK(H5Dwrite(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()));
 }
 
-// Creates PATH.tmp, lets `fill` write into the open file, and renames it to PATH: a failure at any point
-// removes the temporary file and leaves an existing PATH untouched. `what` names the file in messages.
+// An HDF5 file written whole or not at all (include/nst/atomic_file.h): `fill` writes into the open
+// temporary file; a failure at any point leaves an existing PATH untouched. `what` names the file in messages.
 inline void write_atomically(const std::string& path, const std::string& what, const std::function<void(hid_t)>& fill) {
   silence_hdf5();
-  const std::string tmp = path + ".tmp";
+  AtomicFile file(path);
   {
-    H5Id f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    H5Id f(H5Fcreate(file.tmp().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     if (!f.valid()) throw Error(path + ": cannot write the " + what + " (is the folder writable?)");
-    try {
-      fill(f.get());
-      NST_H5_CHECK(H5Fflush(f.get(), H5F_SCOPE_GLOBAL));
-    } catch (...) {
-      f = H5Id();
-      std::remove(tmp.c_str());
-      throw;
-    }
+    fill(f.get());
+    NST_H5_CHECK(H5Fflush(f.get(), H5F_SCOPE_GLOBAL));
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(path + ": cannot write the " + what + ": " + ec.message());
-  }
+  file.commit();
 }
 
 }  // namespace nst::h5

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "nst/atomic_file.h"
 #include "nst/error.h"
 
 namespace nst {
@@ -141,6 +142,31 @@ Tensor resize_image(const Tensor& image, int h, int w) {
   return out;
 }
 
+Tensor noise_image(int h, int w, unsigned long long seed) {
+  Tensor t = Tensor::host(Shape{1, 3, h, w});
+  std::uint64_t s = seed;
+  for (std::size_t i = 0; i < t.numel(); ++i) {
+    std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    t.data()[i] = float(double((z ^ (z >> 31)) >> 40) * 0x1.0p-24);
+  }
+  return t;
+}
+
+std::vector<std::uint8_t> to_rgb8(const Tensor& X) {
+  const Shape& s = X.shape();
+  NST_ASSERT(X.device() == Device::Host && s.n == 1 && s.c == 3, "to_rgb8 needs a 1x3xHxW host image");
+  const std::size_t plane = std::size_t(s.h) * s.w;
+  std::vector<std::uint8_t> out(plane * 3);
+  for (std::size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) {
+      float v = std::clamp(X.data()[c * plane + i], 0.f, 1.f);  // NaN would pass clamp: map it to 0
+      out[i * 3 + c] = std::uint8_t(v == v ? std::floor(v * 255.f + 0.5f) : 0.f);
+    }
+  return out;
+}
+
 bool writable_image_extension(const std::string& path) {
   std::string e = lower_extension(path);
   return e == ".png" || e == ".jpg" || e == ".jpeg";
@@ -149,17 +175,11 @@ bool writable_image_extension(const std::string& path) {
 void save_image(const std::string& path, const std::vector<std::uint8_t>& rgb, int h, int w) {
   NST_ASSERT(rgb.size() == std::size_t(h) * w * 3, "save_image byte count");
   if (!writable_image_extension(path)) throw UsageError(path + ": the output must end in .png, .jpg or .jpeg");
-  std::string tmp = path + ".tmp";
-  bool ok = lower_extension(path) == ".png" ? stbi_write_png(tmp.c_str(), w, h, 3, rgb.data(), w * 3) != 0
-                                            : stbi_write_jpg(tmp.c_str(), w, h, 3, rgb.data(), 95) != 0;
-  std::string why = ok ? "" : "cannot write it (is the folder writable? is the disk full?)";
-  std::error_code ec;
-  if (ok) std::filesystem::rename(tmp, path, ec);
-  if (ec) why = "cannot write it: " + ec.message();
-  if (!why.empty()) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(path + ": " + why);
-  }
+  AtomicFile file(path);
+  bool ok = lower_extension(path) == ".png" ? stbi_write_png(file.tmp().c_str(), w, h, 3, rgb.data(), w * 3) != 0
+                                            : stbi_write_jpg(file.tmp().c_str(), w, h, 3, rgb.data(), 95) != 0;
+  if (!ok) throw Error(path + ": cannot write it (is the folder writable? is the disk full?)");
+  file.commit();
 }
 
 }  // namespace nst

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nst/error.h"
+#include "nst/text.h"
 
 namespace nst {
 
@@ -28,30 +29,26 @@ int vgg19_layer_index(const std::string& name) {
   const auto& layers = vgg19_layers();
   for (std::size_t i = 0; i < layers.size(); ++i)
     if (layers[i].name == name) return int(i);
-  std::string valid;
-  for (const auto& l : layers) valid += (valid.empty() ? "" : " ") + l.name;
-  throw UsageError("unknown layer '" + name + "'; valid layers: " + valid);
+  // The 37 names in the space of a terminal line, rather than listed one by one.
+  throw UsageError("unknown layer '" + name + "'; valid layers: conv1_1..conv5_4 and relu1_1..relu5_4 (blocks 1-2 have _1,_2; " +
+                   "blocks 3-5 _1.._4), pool1..pool5");
 }
 
-std::vector<int> parse_layer_list(const std::string& csv, const std::string& flag) {
+std::vector<int> parse_layer_list(const std::string& csv) {
   std::vector<int> out;
-  std::size_t pos = 0;
-  while (pos <= csv.size()) {
-    std::size_t end = csv.find(',', pos);
-    if (end == std::string::npos) end = csv.size();
-    std::string name = csv.substr(pos, end - pos);
-    if (name.empty()) throw UsageError(flag + ": empty layer name in '" + csv + "'");
-    int idx;
-    try {
-      idx = vgg19_layer_index(name);
-    } catch (const UsageError& e) {
-      throw UsageError(flag + ": " + e.what());
-    }
-    if (std::find(out.begin(), out.end(), idx) != out.end()) throw UsageError(flag + ": layer '" + name + "' is repeated");
+  for (const std::string& name : split(csv, ',')) {
+    if (name.empty()) throw UsageError("empty layer name in '" + csv + "'");
+    int idx = vgg19_layer_index(name);
+    if (std::find(out.begin(), out.end(), idx) != out.end()) throw UsageError("layer '" + name + "' is repeated");
     out.push_back(idx);
-    pos = end + 1;
   }
   return out;
+}
+
+std::string layer_list_names(const std::vector<int>& layers) {
+  std::string s;
+  for (int l : layers) s += (s.empty() ? "" : ",") + vgg19_layers().at(l).name;
+  return s;
 }
 
 int min_input_side(int last_layer) {

@@ -52,13 +52,13 @@ void Objective::set_style_grams(const std::vector<std::vector<Tensor>>& grams, s
   if (grams.empty()) throw UsageError("no style image");
   if (blend.empty()) blend.assign(grams.size(), 1.0);
   if (blend.size() != grams.size())
-    throw UsageError("--style-blend has " + std::to_string(blend.size()) + " weights for " + std::to_string(grams.size()) + " styles");
+    throw UsageError(std::to_string(blend.size()) + " weights for " + std::to_string(grams.size()) + " style images", "style_blend");
   double sum = 0;
   for (double b : blend) {
-    if (!(b >= 0)) throw UsageError("--style-blend weights must not be negative");
+    if (!(b >= 0)) throw UsageError("the weights must not be negative", "style_blend");
     sum += b;
   }
-  if (!(sum > 0)) throw UsageError("--style-blend weights sum to zero");
+  if (!(sum > 0)) throw UsageError("the weights sum to zero", "style_blend");
   style_targets_.clear();
   for (std::size_t s = 0; s < config_.style_layers.size(); ++s) {
     style_targets_.push_back(be_.alloc(grams[0][s].shape()));  // zero-filled

@@ -45,7 +45,7 @@ class Adam final : public Optimizer {
 class Lbfgs final : public Optimizer {
  public:
   Lbfgs(Backend& be, Evaluate f, int history, double lr) : be_(be), f_(std::move(f)), history_(history), lr_(lr) {
-    if (history < 1) throw UsageError("--history must be at least 1");
+    if (history < 1) throw UsageError("must be at least 1, got " + std::to_string(history), "history");
   }
 
   LossValues start(Tensor& X) override {
@@ -179,19 +179,19 @@ class Lbfgs final : public Optimizer {
 
 }  // namespace
 
-std::size_t optimizer_state_bytes(const std::string& optimizer, int history, std::size_t n) {
+std::size_t optimizer_state_bytes(OptimizerKind optimizer, int history, std::size_t n) {
   // + 1: the stylizer keeps the last image whose loss was finite.
-  std::size_t images = (optimizer == "adam" ? 4 : 5 + 2 * std::size_t(history)) + 1;
+  std::size_t images = (optimizer == OptimizerKind::Adam ? 4 : 5 + 2 * std::size_t(history)) + 1;
   return images * n * sizeof(float);
 }
 
 std::unique_ptr<Optimizer> make_adam(Backend& be, Evaluate f, double lr) {
-  if (!(lr > 0)) throw UsageError("--lr must be positive");
+  if (!(lr > 0)) throw UsageError("must be positive", "lr");
   return std::make_unique<Adam>(be, std::move(f), lr);
 }
 
 std::unique_ptr<Optimizer> make_lbfgs(Backend& be, Evaluate f, int history, double lr) {
-  if (!(lr > 0)) throw UsageError("--lr must be positive");
+  if (!(lr > 0)) throw UsageError("must be positive", "lr");
   return std::make_unique<Lbfgs>(be, std::move(f), history, lr);
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "nst/atomic_file.h"
 #include "nst/error.h"
 
 namespace nst {
@@ -209,20 +210,6 @@ std::string render_report(const ReportData& d) {
   return html + "</body>\n</html>\n";
 }
 
-void write_report(const std::string& path, const ReportData& d) {
-  std::string html = render_report(d), tmp = path + ".tmp", why;
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) why = "cannot write the report (does the folder exist? is it writable?)";
-    else if (!f.write(html.data(), std::streamsize(html.size())).flush()) why = "cannot write the report (is the disk full?)";
-  }
-  std::error_code ec;
-  if (why.empty()) std::filesystem::rename(tmp, path, ec);
-  if (ec) why = "cannot write the report: " + ec.message();
-  if (!why.empty()) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(path + ": " + why);
-  }
-}
+void write_report(const std::string& path, const ReportData& d) { write_file_atomic(path, render_report(d)); }
 
 }  // namespace nst

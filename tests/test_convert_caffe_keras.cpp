@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
 #include "nst/weights.h"
 #include "test_util.h"

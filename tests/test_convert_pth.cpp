@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
 #include "nst/weights.h"
 #include "test_util.h"

@@ -43,7 +43,7 @@ TEST_CASE("conv forward and backward-data match the naive loops", "[cpu][conv]")
       Tensor b = random_tensor({1, cc.o, 1, 1}, 3);
       Tensor y = be->alloc({1, cc.o, cc.h, cc.w});
       be->conv_forward(x, w, b, y);
-      NST_CHECK_CLOSE(y.to_vector(), ref::conv(dbl(x), dims(x), dbl(w), dbl(b), cc.o), kOpTol);
+      NST_CHECK_CLOSE(y.to_vector(), ref::conv_forward(dbl(x), dims(x), dbl(w), dbl(b), cc.o), kOpTol);
 
       Tensor dy = random_tensor(y.shape(), 4);
       Tensor dx = random_tensor(x.shape(), 5);  // garbage in: backward-data overwrites
@@ -78,7 +78,7 @@ TEST_CASE("the CPU picks oneDNN for channels in 16s and keeps one blocked copy p
     for (std::uint32_t seed : {13u, 14u}) {
       Tensor w = random_tensor({32, 16, 3, 3}, seed);
       be->conv_forward(x, w, b, y);
-      NST_CHECK_CLOSE(y.to_vector(), ref::conv(dbl(x), dims(x), dbl(w), dbl(b), 32), kOpTol);
+      NST_CHECK_CLOSE(y.to_vector(), ref::conv_forward(dbl(x), dims(x), dbl(w), dbl(b), 32), kOpTol);
     }
 
   // A weight tensor's blocked copy lives as long as its allocation: replacing the weights many times over
@@ -88,7 +88,7 @@ TEST_CASE("the CPU picks oneDNN for channels in 16s and keeps one blocked copy p
   for (int k = 0; k < 5; ++k) {
     Tensor w = random_tensor({32, 16, 3, 3}, 20 + k);
     conv.forward(x.data(), 16, 5, 6, w, b.data(), y.data());
-    NST_CHECK_CLOSE(y.to_vector(), ref::conv(dbl(x), dims(x), dbl(w), dbl(b), 32), kOpTol);
+    NST_CHECK_CLOSE(y.to_vector(), ref::conv_forward(dbl(x), dims(x), dbl(w), dbl(b), 32), kOpTol);
     if (k == 0) held_after_first = conv.bytes_held();
     CHECK(conv.bytes_held() == held_after_first);
   }
@@ -99,7 +99,7 @@ TEST_CASE("relu forward and backward match the naive loops, in place too", "[cpu
   auto be = make_cpu_backend();
   Tensor x = random_tensor({1, 3, 7, 5}, 6), y = be->alloc(x.shape());
   be->relu_forward(x, y);
-  NST_CHECK_CLOSE(y.to_vector(), ref::relu(dbl(x)), kOpTol);
+  NST_CHECK_CLOSE(y.to_vector(), ref::relu_forward(dbl(x)), kOpTol);
   Tensor dy = random_tensor(x.shape(), 7);
   auto expect = ref::relu_backward(dbl(y), dbl(dy));
   be->relu_backward(y, dy, dy);  // in place, as the network runs it
@@ -117,7 +117,7 @@ TEST_CASE("max and average pooling match the naive loops in floor mode", "[cpu][
       DYNAMIC_SECTION((plain ? "plain " : "") << (kind == PoolKind::Max ? "max " : "avg ") << s.str()) {
         Tensor x = random_tensor(s, 8), y = be->alloc(pooled_shape(s));
         be->pool_forward(kind, x, y);
-        NST_CHECK_CLOSE(y.to_vector(), ref::pool(kind, dbl(x), dims(x)), kOpTol);
+        NST_CHECK_CLOSE(y.to_vector(), ref::pool_forward(kind, dbl(x), dims(x)), kOpTol);
         Tensor dy = random_tensor(y.shape(), 9), dx = random_tensor(s, 10);
         be->pool_backward(kind, x, dy, dx);
         NST_CHECK_CLOSE(dx.to_vector(), ref::pool_backward(kind, dbl(x), dims(x), dbl(dy)), kOpTol);
@@ -200,7 +200,7 @@ TEST_CASE("input normalisation forward and backward, RGB and BGR", "[cpu][normal
     DYNAMIC_SECTION((norm.bgr ? "caffe" : "torchvision")) {
       Tensor X = random_tensor({1, 3, 5, 7}, 18, 0.f, 1.f), x = be->alloc(X.shape());
       be->normalize_forward(X, norm, x);
-      NST_CHECK_CLOSE(x.to_vector(), ref::normalize(dbl(X), dims(X), norm), kOpTol);
+      NST_CHECK_CLOSE(x.to_vector(), ref::normalize_forward(dbl(X), dims(X), norm), kOpTol);
       Tensor dx = random_tensor(X.shape(), 19), dX = random_tensor(X.shape(), 20);
       ref::Vec expect = ref::normalize_backward(dbl(dx), dims(X), norm);
       ref::Vec before = dbl(dX);

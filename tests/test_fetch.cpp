@@ -11,9 +11,9 @@
 #include <iterator>
 #include <random>
 
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
-#include "nst/fetch.h"
+#include "convert/fetch.h"
 #include "nst/weights.h"
 #include "run_util.h"
 #include "test_util.h"

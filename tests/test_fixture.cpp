@@ -23,8 +23,8 @@ void check_golden(const std::string& file, ConvAlgo algo = ConvAlgo::Direct) {
   REQUIRE(f.number("fixture_version") == 1);
   Weights w = load_weights(std::string(NST_FIXTURES) + "/" + f.string("weights"));
   LossConfig cfg;
-  cfg.content_layers = parse_layer_list(f.string("content_layers"), "content_layers");
-  cfg.style_layers = parse_layer_list(f.string("style_layers"), "style_layers");
+  cfg.content_layers = parse_layer_list(f.string("content_layers"));
+  cfg.style_layers = parse_layer_list(f.string("style_layers"));
   cfg.pooling = f.string("pooling") == "avg" ? PoolKind::Avg : PoolKind::Max;
   cfg.content_weight = f.number("content_weight");
   cfg.style_weight = f.number("style_weight");

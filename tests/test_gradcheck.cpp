@@ -24,8 +24,8 @@ GradCheck grad_check(PoolKind pooling) {
   Weights w = synthetic_weights({4, 8, 16, 32, 32}, 7, torchvision_normalization());
   LossConfig cfg;
   cfg.pooling = pooling;
-  cfg.content_layers = parse_layer_list("relu3_1", "content");
-  cfg.style_layers = parse_layer_list("relu1_2,pool2", "style");  // two style layers, one of them a pool
+  cfg.content_layers = parse_layer_list("relu3_1");
+  cfg.style_layers = parse_layer_list("relu1_2,pool2");  // two style layers, one of them a pool
   const Shape s{1, 3, 19, 22};                                     // odd sizes: floor-mode pools drop a row
   Tensor content = test::random_tensor(s, 1, 0.f, 1.f), style = test::random_tensor({1, 3, 23, 17}, 2, 0.f, 1.f);
   Tensor X = test::random_tensor(s, 3, 0.f, 1.f);

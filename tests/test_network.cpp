@@ -22,14 +22,21 @@ TEST_CASE("VGG19 has SPEC §2's 37 layers in order", "[network]") {
   CHECK(l[vgg19_layer_index("conv5_4")].conv == 15);
 }
 
-TEST_CASE("layer lists: unknown and repeated names are usage errors that say what is valid", "[network]") {
-  CHECK(parse_layer_list("relu1_1,pool2,conv5_4", "--style-layers") == std::vector<int>{1, 9, 34});
-  CHECK_THROWS_AS(parse_layer_list("relu1_1,relu9_9", "--style-layers"), nst::UsageError);
-  CHECK_THROWS_WITH(parse_layer_list("relu1_1,relu9_9", "--style-layers"),
-                    Contains("--style-layers: unknown layer 'relu9_9'") && Contains("valid layers: conv1_1 relu1_1"));
-  CHECK_THROWS_WITH(parse_layer_list("relu2_1,relu2_1", "--content-layers"),
-                    Contains("--content-layers: layer 'relu2_1' is repeated"));
-  CHECK_THROWS_WITH(parse_layer_list("relu2_1,", "--content-layers"), Contains("empty layer name"));
+TEST_CASE("layer lists: unknown and repeated names are usage errors that say, in one line, what is valid", "[network]") {
+  CHECK(parse_layer_list("relu1_1,pool2,conv5_4") == std::vector<int>{1, 9, 34});
+  CHECK(layer_list_names({1, 9, 34}) == "relu1_1,pool2,conv5_4");
+  CHECK_THROWS_AS(parse_layer_list("relu1_1,relu9_9"), nst::UsageError);
+  CHECK_THROWS_WITH(parse_layer_list("relu1_1,relu9_9"),
+                    Contains("unknown layer 'relu9_9'") && Contains("valid layers: conv1_1..conv5_4 and relu1_1..relu5_4") &&
+                        Contains("pool1..pool5"));
+  try {
+    vgg19_layer_index("conv1_3");
+    FAIL("conv1_3 does not exist");
+  } catch (const nst::UsageError& e) {
+    CHECK(std::string(e.what()).size() < 160);  // fits one terminal line with its flag and "nst: " before it
+  }
+  CHECK_THROWS_WITH(parse_layer_list("relu2_1,relu2_1"), Contains("layer 'relu2_1' is repeated"));
+  CHECK_THROWS_WITH(parse_layer_list("relu2_1,"), Contains("empty layer name"));
 }
 
 TEST_CASE("an image too small for the deepest layer is an error that names the size needed", "[network]") {
@@ -62,7 +69,7 @@ TEST_CASE("forward keeps loss layers intact, runs ReLUs in place elsewhere, and 
   std::vector<ref::Vec> acts = ref::forward(w, PoolKind::Max, conv2_1, ref::image_from(X));
   const ref::Vec& x = acts[conv2_1];
   NST_CHECK_CLOSE(net.activation(conv2_1).to_vector(), x, test::kOpTol);
-  NST_CHECK_CLOSE(net.activation(relu2_1).to_vector(), ref::relu(x), test::kOpTol);
+  NST_CHECK_CLOSE(net.activation(relu2_1).to_vector(), ref::relu_forward(x), test::kOpTol);
 }
 
 TEST_CASE("backward from a single layer equals the chained oracle adjoints", "[network]") {
@@ -81,7 +88,7 @@ TEST_CASE("backward from a single layer equals the chained oracle adjoints", "[n
   std::vector<ref::Dims> dims;
   std::vector<ref::Vec> acts = ref::forward(w, PoolKind::Avg, top, ref::image_from(X), &dims);
   const ref::Dims image{3, 9, 12};
-  acts.insert(acts.begin(), ref::normalize(ref::image_from(X).data, image, w.norm));  // acts[i] is layer i's input
+  acts.insert(acts.begin(), ref::normalize_forward(ref::image_from(X).data, image, w.norm));  // acts[i] is layer i's input
   dims.insert(dims.begin(), image);
   ref::Vec g = ref::to_double(seed.to_vector());
   for (int i = top; i >= 0; --i) {

@@ -113,6 +113,8 @@ class Backend {
 // direct's ~2e-7); or Fastest: per shape and direction, whichever of the two timed faster here when the
 // shape was first met.
 enum class ConvAlgo { Direct, Winograd, Fastest };
+// The CUDA backend's math: fp32 everywhere, or TF32 tensor cores for cuDNN convolutions and cuBLAS GEMMs.
+enum class Precision { FP32, TF32 };
 std::unique_ptr<Backend> make_cpu_backend(bool blas_only = false, ConvAlgo algo = ConvAlgo::Direct);
 
 // Output shape of a 2x2 stride-2 floor-mode pool.

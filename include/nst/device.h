@@ -1,5 +1,6 @@
-// Which backend runs: CUDA devices asked about without ever failing (a machine without a driver or a GPU
-// gets a reason, not a crash), and the choice behind --device auto|cpu|cuda[:N].
+// Which backend runs: the one place that names both backends. CUDA devices are asked about without ever
+// failing (a machine without a driver or a GPU gets a reason, not a crash), and "auto" falls back to the
+// CPU saying why.
 #pragma once
 #include <memory>
 #include <string>
@@ -17,9 +18,6 @@ struct CudaProbe {
 
 CudaProbe probe_cuda();
 
-// --precision: fp32 everywhere, or TF32 tensor cores for cuDNN convolutions and cuBLAS GEMMs.
-enum class Precision { FP32, TF32 };
-
 // The CUDA backend on device N; throws nst::Error when this build has none or the device cannot be used.
 std::unique_ptr<Backend> make_cuda_backend(int device, Precision precision);
 
@@ -28,21 +26,9 @@ struct BackendChoice {
   std::string note;  // one line for the user when "auto" fell back to the CPU, else empty
 };
 
-// "auto" (CUDA when a usable device exists, else the CPU with a note saying why), "cpu", "cuda" or
-// "cuda:N". Anything else is a UsageError; "cuda" without a usable device is an Error.
-// conv_algo is the CPU backend's (cuDNN picks its own algorithms).
+// `device`: "auto" (CUDA when a usable device exists, else the CPU with a note saying why), "cpu", "cuda" or
+// "cuda:N". Anything else is a UsageError, "cuda" without a usable device an Error; both about option
+// "device". conv_algo is the CPU backend's (cuDNN picks its own algorithms).
 BackendChoice make_backend(const std::string& device, Precision precision = Precision::FP32, ConvAlgo conv_algo = ConvAlgo::Direct);
-
-// The flags that choose and tune the backend, the same in stylize, batch and bench: name, value
-// metavariable and help line of each, and the parsers of their values (a bad one is a UsageError naming the
-// flag).
-struct FlagText {
-  const char* name;
-  const char* value;
-  const char* help;
-};
-extern const FlagText kDeviceFlag, kPrecisionFlag, kConvAlgoFlag;
-Precision parse_precision(const std::string& value);  // fp32 | tf32
-ConvAlgo parse_conv_algo(const std::string& value);   // direct | winograd | fastest
 
 }  // namespace nst

@@ -2,16 +2,24 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace nst {
 
-// A runtime failure (bad file, out of memory, CUDA error): exit status 1.
+// A runtime failure (bad file, out of memory, CUDA error): exit status 1. When it is about one option of
+// the engine's API, `option` names it as the API does (a field of StylizeOptions such as "size"), and the
+// message is about its value ("64 is too small for layer relu5_1"): the program that took the option, under
+// whatever name, prefixes that name.
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& what, std::string option = {}) : std::runtime_error(what), option_(std::move(option)) {}
+  const std::string& option() const { return option_; }
+
+ private:
+  std::string option_;
 };
 
-// A bad flag or value given by the user: exit status 2.
+// A bad option or value given by the user: exit status 2.
 class UsageError : public Error {
  public:
   using Error::Error;

@@ -21,6 +21,13 @@ std::pair<int, int> fit_long_side(int h, int w, int size);
 // Catmull-Rom when enlarging; a bit-exact copy when the size is unchanged.
 Tensor resize_image(const Tensor& image, int h, int w);
 
+// A uniform [0,1] image from a splitmix64 stream: the same seed gives the same image everywhere.
+Tensor noise_image(int h, int w, unsigned long long seed);
+
+// A host image 1x3xHxW clamped to [0,1] and rounded to 8 bits (round(255 v), halves up, NaN -> 0), as
+// H*W*3 interleaved RGB bytes: what save_image takes. (Each backend's to_rgb8 does the same on its device.)
+std::vector<std::uint8_t> to_rgb8(const Tensor& host);
+
 // Whether the output path's extension is one we write (.png, .jpg, .jpeg), checked before any work.
 bool writable_image_extension(const std::string& path);
 

@@ -9,6 +9,7 @@
 
 #include "nst/backend.h"
 #include "nst/objective.h"
+#include "nst/options.h"
 #include "nst/weights.h"
 
 namespace nst {
@@ -28,7 +29,7 @@ struct PlanInput {
   LossConfig config;
   std::pair<int, int> content;              // H, W
   std::vector<std::pair<int, int>> styles;  // H, W of each style as used
-  std::string optimizer;
+  OptimizerKind optimizer;
   int history;
   const Backend* backend;  // its convolutions' workspace and the copies it keeps of the weights
 };

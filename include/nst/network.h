@@ -24,8 +24,9 @@ const std::vector<LayerInfo>& vgg19_layers();
 // Index of a layer by name; an unknown name is a UsageError that lists the valid ones.
 int vgg19_layer_index(const std::string& name);
 
-// "relu1_1,relu2_1" -> indices; an unknown or repeated name is a UsageError naming `flag`.
-std::vector<int> parse_layer_list(const std::string& csv, const std::string& flag);
+// "relu1_1,relu2_1" -> indices; an unknown, empty or repeated name is a UsageError. And back.
+std::vector<int> parse_layer_list(const std::string& csv);
+std::string layer_list_names(const std::vector<int>& layers);
 
 // The smallest height and width an image may have to reach `last_layer`: every pool on the way needs
 // at least 2 rows and columns entering it.

@@ -9,6 +9,7 @@
 
 #include "nst/backend.h"
 #include "nst/objective.h"
+#include "nst/options.h"
 
 namespace nst {
 
@@ -38,7 +39,13 @@ class Optimizer {
 // Bytes an optimiser keeps on the device for an image of n floats, the image itself included (for the
 // memory planner): Adam X, g, m, v; L-BFGS X, g, d, a trial point and its gradient, and 2 x history pairs;
 // and the stylizer's copy of the last image with a finite loss.
-std::size_t optimizer_state_bytes(const std::string& optimizer, int history, std::size_t n);
+std::size_t optimizer_state_bytes(OptimizerKind optimizer, int history, std::size_t n);
+
+// The defaults, in one place: Adam's step in units of the [0,1] image, L-BFGS's first step length and the
+// pairs it keeps.
+constexpr double kAdamLr = 0.02;
+constexpr double kLbfgsLr = 1.0;
+constexpr int kLbfgsHistory = 100;
 
 // torch.optim.Adam: beta1 0.9, beta2 0.999, eps 1e-8, step lr (in units of the [0,1] image).
 std::unique_ptr<Optimizer> make_adam(Backend& be, Evaluate f, double lr);

@@ -1,41 +1,47 @@
-// `nst stylize`: everything between the command line and the engine: images in, targets, optimisation,
-// log, progress and snapshots, image out.
+// A stylization as the engine runs it: images in, targets, coarse-to-fine stages, the optimiser's
+// iterations, the image out. It prints nothing and writes no file: it tells an observer what happens (the
+// program draws the progress line, writes the CSV log, snapshots, checkpoints and the report from that) and
+// returns the result. Errors about one option name it as StylizeOptions does (nst::Error::option()).
 #pragma once
-#include <string>
-#include <vector>
-
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "nst/backend.h"
-#include "nst/device.h"
+#include "nst/checkpoint.h"
+#include "nst/memory_plan.h"
 #include "nst/objective.h"
+#include "nst/options.h"
 #include "nst/weights.h"
 
 namespace nst {
 
 struct StylizeOptions {
-  std::string content, output, weights, log, report, init = "content", device = "auto", optimizer = "lbfgs";
-  std::string preserve_colors = "none";  // none | luminance | histogram
-  std::string checkpoint, resume;         // --checkpoint FILE (written every --save-every and on interrupt), --resume FILE
-  std::vector<std::string> styles;
-  std::vector<double> style_blend;  // empty: equal
-  int size = 512, iterations = 1000, history = 100, print_every = 50, save_every = 0;
-  int scales = 1, start_size = 0;  // coarse-to-fine stages; start_size 0: size / 2^(scales-1)
-  double style_scale = 1, lr = -1;  // lr < 0: the optimiser's default
-  // Loss weights; < 0 means the default for the weights file's input scale (see --help).
+  std::string content;                // the content image
+  std::vector<std::string> styles;    // style images
+  std::vector<double> style_blend;    // relative weights of the styles; empty: equal
+  std::string weights;                // the VGG19 weights file
+  int size = 512;                     // long side of the result
+  double style_scale = 1;             // the styles' long side is round(style_scale * size)
+  int iterations = 1000;              // per stage
+  int scales = 1, start_size = 0;     // coarse-to-fine stages; start_size 0: size / 2^(scales-1)
+  OptimizerKind optimizer = OptimizerKind::Lbfgs;
+  double lr = 0;                      // 0: the optimiser's default (kAdamLr, kLbfgsLr)
+  int history = kLbfgsHistory;        // L-BFGS pairs kept
+  // Loss weights; < 0: the default for the weights file's input scale (default_loss_weights).
   double content_weight = -1, style_weight = -1, tv_weight = -1;
-  std::string content_layers = "relu4_2", style_layers = "relu1_1,relu2_1,relu3_1,relu4_1,relu5_1";
+  std::vector<int> content_layers = LossConfig{}.content_layers, style_layers = LossConfig{}.style_layers;
   PoolKind pooling = PoolKind::Max;
-  unsigned long long seed = 0;
-  Precision precision = Precision::FP32;
-  ConvAlgo conv_algo = ConvAlgo::Direct;
-  bool dry_run = false;
+  InitKind init = InitKind::Content;
+  std::string init_file;              // InitKind::File
+  unsigned long long seed = 0;        // InitKind::Random
+  ColorMode colors = ColorMode::None;
+  std::string resume;                 // a checkpoint to continue from
 };
-
-// The stylize flags (src/cli_stylize.cpp): applied on top of `base`; and their --help text.
-StylizeOptions parse_stylize(const std::vector<std::string>& args, StylizeOptions base = {});
-std::string stylize_help();
 
 // Default loss weights for a weights file with this input scale (1: torchvision, 255: Caffe/Keras).
 struct DefaultWeights {
@@ -43,15 +49,21 @@ struct DefaultWeights {
 };
 DefaultWeights default_loss_weights(double input_scale);
 
-// What several stylizations in one process share (nst batch): the backend, each weights file as loaded,
-// the networks built on them, and each style's Grams at each size, so that a batch loads the weights once
-// and computes a style's Grams once per size.
+// The sizes of the coarse-to-fine stages: geometric from the start size to `size`.
+std::vector<int> stage_sizes(int size, int scales, int start_size);
+
+// What several stylizations in one process share (nst batch): the backend, made on first use by `make`
+// (the program's backend chooser), each weights file as loaded, the networks built on them, and each style's
+// Grams at each size, so that a batch loads the weights once and computes a style's Grams once per size.
 class Session {
  public:
-  Session(std::string device, Precision precision, ConvAlgo conv_algo = ConvAlgo::Direct)
-      : device_(std::move(device)), precision_(precision), conv_algo_(conv_algo) {}
-  Backend& backend();  // made on first use; prints the device note once
-  const Weights& weights(const std::string& path);
+  // `keep_weights`: keep each weights file's host copy (80 MB for VGG19) after its network is on the device,
+  // for the next stylization that needs another network (a batch); else it is freed once uploaded.
+  explicit Session(std::function<std::unique_ptr<Backend>()> make, bool keep_weights = false)
+      : make_(std::move(make)), keep_weights_(keep_weights) {}
+  Backend& backend();
+  const Weights& weights(const std::string& path);  // loaded on first use
+  void uploaded(const std::string& path);           // its network is built: the host copy may go
   Objective& objective(const std::string& weights_path, const LossConfig& config);
   // The Grams of `style` (a host image at the size it is used), computed on the first call for `key`.
   const std::vector<Tensor>& style_grams(Objective& objective, const std::string& key, const Tensor& style);
@@ -59,9 +71,8 @@ class Session {
   int grams_reused() const { return reused_; }
 
  private:
-  std::string device_;
-  Precision precision_;
-  ConvAlgo conv_algo_;
+  std::function<std::unique_ptr<Backend>()> make_;
+  bool keep_weights_;
   std::unique_ptr<Backend> backend_;
   std::map<std::string, Weights> weights_;
   std::map<std::string, std::unique_ptr<Objective>> objectives_;
@@ -69,10 +80,76 @@ class Session {
   int computed_ = 0, reused_ = 0;
 };
 
-// Runs the whole job; returns the process exit status (0 done, 1 runtime error, 128+signal when
-// interrupted after writing the current image). Throws nst::UsageError / nst::Error for the caller to
-// print.
-// With a session, what it already holds is reused (its device wins over opt.device).
-int stylize(const StylizeOptions& opt, Session* session = nullptr);
+// One iteration done, as the observer sees it.
+struct IterationEvent {
+  int stage = 0, stages = 1;   // this stage, of how many
+  int iteration = 0;           // iterations done in this stage (1..iterations)
+  int iterations = 0;          // the stage's iterations
+  int done = 0;                // iterations done in all stages, this run and those it resumed
+  LossValues loss;
+  std::function<Tensor()> image;            // the image as it would be written (host)
+  std::function<Checkpoint()> checkpoint;   // everything to continue from here (host)
+};
+
+// What a run tells its caller; every call is optional.
+class StylizeObserver {
+ public:
+  virtual ~StylizeObserver() = default;
+  virtual void stage(int /*k*/, int /*stages*/, int /*h*/, int /*w*/) {}
+  // The last stage's inputs as the network sees them (content, each style, the --init image if a file).
+  virtual void inputs(const std::vector<std::pair<std::string, Tensor>>& /*captioned*/) {}
+  virtual void resumed(int /*iteration*/) {}
+  // The last stage's losses: row 0 is the starting image, row i after i iterations.
+  virtual void loss(int /*row*/, const LossValues& /*v*/) {}
+  virtual void iteration(const IterationEvent& /*e*/) {}
+  // The optimiser cannot improve the image any further: the stage ends early.
+  virtual void converged(int /*stage*/, int /*stages*/, int /*iteration*/, const std::string& /*why*/) {}
+  // Polled after each iteration: true ends the run after it (an interrupt).
+  virtual bool stop_requested() { return false; }
+};
+
+struct StylizeResult {
+  enum class End { Done, Stopped, Diverged } end = End::Done;
+  std::string why;   // Diverged: what happened and what to change
+  Tensor image;      // the result as it is written (host)
+  int done = 0;      // iterations done in all stages
+  LossValues last;   // the losses of the last iteration
+};
+
+// One stylization. The constructor reads and checks everything that can be checked without the device
+// (options, images, weights, sizes), so a bad input fails before any work.
+class Stylization {
+ public:
+  Stylization(Session& session, StylizeOptions options);
+  ~Stylization();
+
+  const LossConfig& loss() const { return cfg_; }  // the loss weights resolved
+  const std::vector<int>& sizes() const { return sizes_; }
+  int height() const;  // of the result
+  int width() const;
+  // What the largest stage needs on the session's device; an Error naming the largest size that fits when
+  // it cannot.
+  MemoryPlan plan();
+  // `identity`: what a checkpoint of this run must share with the run that resumes it, in the caller's own
+  // words (the program's flags and values); put into every checkpoint and compared on resume.
+  StylizeResult run(StylizeObserver& observer, const std::vector<std::pair<std::string, std::string>>& identity = {});
+
+ private:
+  struct Run;
+  void load();
+  void check_sizes() const;
+  int style_size(int size) const;
+  MemoryPlan plan_for(int size);
+
+  Session& session_;
+  StylizeOptions o_;
+  LossConfig cfg_;
+  const Weights* weights_ = nullptr;
+  Tensor content0_, init0_;
+  std::vector<Tensor> styles0_;
+  std::vector<std::pair<int, int>> dims_;  // H, W of the content and each style, as loaded
+  std::vector<int> sizes_;
+  int deepest_ = 0;
+};
 
 }  // namespace nst

@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "nst/cpu_backend.h"
 #include "nst/error.h"
 
 #if NST_HAVE_DNNL
@@ -288,3 +289,16 @@ std::size_t DnnlConv::bytes_held() const { return 0; }
 #endif
 
 }  // namespace nst::cpu
+
+namespace nst {
+
+CpuLibraryConvTimer::CpuLibraryConvTimer() = default;
+CpuLibraryConvTimer::~CpuLibraryConvTimer() = default;
+
+double CpuLibraryConvTimer::seconds(int C, int O, int H, int W, bool backward_data, int samples) {
+  if (!cpu::DnnlConv::unavailable_reason().empty() || !cpu::DnnlConv::suits(C, O, backward_data)) return -1;
+  if (!dnnl_) dnnl_ = std::make_unique<cpu::DnnlConv>();
+  return dnnl_->native_seconds(C, O, H, W, backward_data, samples);
+}
+
+}  // namespace nst

@@ -43,8 +43,8 @@ class DnnlConv {
   void backward_data(const float* dy, int H, int W, const Tensor& w, float* dx);
   // "onednn jit:avx512_core, nChw16c" — the implementation oneDNN picked for this shape.
   std::string describe(int C, int O, int H, int W, bool backward_data);
-  // For `nst bench`: the library's own median seconds for this convolution in its native layout (no
-  // reorders, weights prepared), the reference our path is held to.
+  // For `nst bench` (through nst/cpu_backend.h): the library's own median seconds for this convolution in its
+  // native layout (no reorders, weights prepared), the reference our path is held to.
   double native_seconds(int C, int O, int H, int W, bool backward_data, int samples);
   // Bytes of the blocked weight copies and reorder buffers held now.
   std::size_t bytes_held() const;

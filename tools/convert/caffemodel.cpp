@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
 
 namespace nst {

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
 
 namespace nst {

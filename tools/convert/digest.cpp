@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
 
 namespace nst {

@@ -1,6 +1,6 @@
 // `nst weights fetch`: the published VGG19s named in weights/manifest.csv, downloaded with the system's
 // curl or wget (no HTTP code of our own), checked against the manifest and converted to SPEC §1's file.
-#include "nst/fetch.h"
+#include "convert/fetch.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +13,9 @@
 #include <map>
 #include <sstream>
 
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
+#include "nst/text.h"
 
 namespace nst {
 namespace fs = std::filesystem;
@@ -39,25 +40,10 @@ const char* const kBuiltinManifest =
 const char* const kColumns[] = {"name", "url", "file", "size", "sha256", "md5", "sha256_prefix", "license",
                                 "preprocessing"};
 
-// One CSV line into fields: commas separate, "..." quotes (with "" for a quote inside).
 std::vector<std::string> split_csv(const std::string& line, const std::string& where) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c != '"') fields.back() += c;
-      else if (i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
-      else quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else {
-      fields.back() += c;
-    }
-  }
-  if (quoted) throw Error(where + ": unterminated quoted field");
+  bool unterminated = false;
+  std::vector<std::string> fields = csv_fields(line, &unterminated);
+  if (unterminated) throw Error(where + ": unterminated quoted field");
   return fields;
 }
 

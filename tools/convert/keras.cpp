@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "h5.h"
-#include "nst/convert.h"
+#include "convert/convert.h"
 #include "nst/error.h"
 
 // Wraps one HDF5 call whose failure is a bug or an I/O error, not a malformed file.

@@ -35,18 +35,18 @@ RefObjective::RefObjective(const Weights& weights, const LossConfig& config, con
 std::vector<Vec> forward(const Weights& w, PoolKind pooling, int last, const Image& X, std::vector<Dims>* dims) {
   std::vector<Vec> acts;
   if (dims) dims->clear();
-  Vec x = normalize(X.data, X.dims, w.norm);
+  Vec x = normalize_forward(X.data, X.dims, w.norm);
   Dims d = X.dims;
   for (int i = 0; i <= last; ++i) {
     const LayerInfo& l = vgg19_layers()[i];
     if (l.kind == LayerKind::Conv) {
       const ConvWeights& cw = w.convs[l.conv];
-      x = conv(x, d, to_double(cw.weight), to_double(cw.bias), cw.out);
+      x = conv_forward(x, d, to_double(cw.weight), to_double(cw.bias), cw.out);
       d.c = cw.out;
     } else if (l.kind == LayerKind::Relu) {
-      x = relu(x);
+      x = relu_forward(x);
     } else {
-      x = pool(pooling, x, d);
+      x = pool_forward(pooling, x, d);
       d.h /= 2, d.w /= 2;
     }
     acts.push_back(x);

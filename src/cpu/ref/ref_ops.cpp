@@ -8,7 +8,7 @@ Vec to_double(const std::vector<float>& v) { return Vec(v.begin(), v.end()); }
 
 static int channel_source(const Normalization& norm, int c) { return norm.bgr ? 2 - c : c; }
 
-Vec normalize(const Vec& X, Dims d, const Normalization& norm) {
+Vec normalize_forward(const Vec& X, Dims d, const Normalization& norm) {
   Vec x(d.numel());
   std::size_t plane = std::size_t(d.h) * d.w;
   for (int c = 0; c < 3; ++c)
@@ -27,7 +27,7 @@ Vec normalize_backward(const Vec& dx, Dims d, const Normalization& norm) {
   return dX;
 }
 
-Vec conv(const Vec& x, Dims d, const Vec& w, const Vec& b, int out) {
+Vec conv_forward(const Vec& x, Dims d, const Vec& w, const Vec& b, int out) {
   Vec y(std::size_t(out) * d.h * d.w);
   for (int o = 0; o < out; ++o)
     for (int i = 0; i < d.h; ++i)
@@ -45,7 +45,7 @@ Vec conv(const Vec& x, Dims d, const Vec& w, const Vec& b, int out) {
   return y;
 }
 
-// The adjoint of conv: scatter each output gradient back to the inputs that produced it.
+// The adjoint of conv_forward: scatter each output gradient back to the inputs that produced it.
 Vec conv_backward_data(const Vec& dy, Dims in, const Vec& w, int out) {
   Vec dx(in.numel());
   for (int o = 0; o < out; ++o)
@@ -63,7 +63,7 @@ Vec conv_backward_data(const Vec& dy, Dims in, const Vec& w, int out) {
   return dx;
 }
 
-Vec relu(const Vec& x) {
+Vec relu_forward(const Vec& x) {
   Vec y(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) y[i] = x[i] > 0 ? x[i] : 0.0;
   return y;
@@ -75,7 +75,7 @@ Vec relu_backward(const Vec& y, const Vec& dy) {
   return dx;
 }
 
-Vec pool(PoolKind kind, const Vec& x, Dims d) {
+Vec pool_forward(PoolKind kind, const Vec& x, Dims d) {
   int oh = d.h / 2, ow = d.w / 2;
   Vec y(std::size_t(d.c) * oh * ow);
   for (int c = 0; c < d.c; ++c)

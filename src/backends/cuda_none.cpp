@@ -1,4 +1,5 @@
-// probe_cuda() and make_cuda_backend() for builds without the CUDA toolkit.
+// probe_cuda() and make_cuda_backend() for builds without the CUDA toolkit: the chooser then always
+// answers with the CPU.
 #include "nst/device.h"
 #include "nst/error.h"
 

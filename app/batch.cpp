@@ -3,8 +3,6 @@
 // (--devices), and skipped when their output exists (outputs are written atomically, so an existing one is
 // complete): a re-run resumes. One Session per process loads the weights once and computes each style's
 // Grams once per size.
-#include "nst/batch.h"
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,18 +13,20 @@
 #include <fstream>
 #include <map>
 
-#include "nst/args.h"
+#include "commands.h"
+#include "flags.h"
 #include "nst/error.h"
-#include "nst/stylizer.h"
+#include "nst/text.h"
+#include "stylize.h"
 
-namespace nst {
+namespace nst::app {
 namespace {
 
 namespace fs = std::filesystem;
 
 struct Row {
   std::size_t index;  // in the manifest (or frame order), for sharding and messages
-  StylizeOptions options;
+  StylizeArgs options;
   std::string label;
 };
 
@@ -37,43 +37,50 @@ struct BatchFlags {
 };
 
 // "K/N" with 0 <= K < N.
-std::pair<int, int> parse_fraction(const std::string& flag, const std::string& v) {
+std::pair<int, int> parse_fraction(const std::string& v) {
   auto parts = split(v, '/');
   char* e1 = nullptr;
   char* e2 = nullptr;
   long k = parts.size() == 2 ? std::strtol(parts[0].c_str(), &e1, 10) : -1;
   long n = parts.size() == 2 ? std::strtol(parts[1].c_str(), &e2, 10) : 0;
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty() || *e1 || *e2 || n < 1 || k < 0 || k >= n || n > 100000)
-    throw UsageError(flag + ": expected K/N with 0 <= K < N, got '" + v + "'");
+    throw UsageError("expected K/N with 0 <= K < N, got '" + v + "'");
   return {int(k), int(n)};
+}
+
+const FlagTable<BatchFlags>& batch_flags() {
+  using O = BatchFlags;
+  using V = const std::string&;
+  static const FlagTable<BatchFlags> t(
+      "batch",
+      "usage: nst batch --output-dir DIR (--manifest FILE.csv | --contents DIR --styles DIR | --frames DIR --style S)\n"
+      "                 [--shard K/N] [--devices 0,1,..] [--frame-iterations N] [stylize options]\n\n"
+      "Stylises many images, each an independent run with the stylize options (see nst stylize --help).\n",
+      {{"--output-dir", "DIR", "where the results go (created if missing)", [](O& o, V v) { o.output_dir = v; }, nullptr, true},
+       {"--manifest", "FILE.csv",
+        "header content,style,output; style may list several files joined by ';'; further columns, named like stylize's "
+        "flags without dashes (size, style_weight, ...), override the options for that row. Relative image paths are "
+        "taken from the manifest's folder; outputs from --output-dir",
+        [](O& o, V v) { o.manifest = v; }},
+       {"--contents", "DIR", "with --styles: every content in every style, written as <content>__<style>.png", [](O& o, V v) { o.contents = v; }},
+       {"--styles", "DIR", "the style images for --contents", [](O& o, V v) { o.styles = v; }},
+       {"--frames", "DIR", "the images of DIR in name order, each frame starting from the previous result", [](O& o, V v) { o.frames = v; }},
+       {"--frame-iterations", "N", "iterations for frames after the first (default half of --iterations)",
+        [](O& o, V v) { o.frame_iterations = int(parse_int(v, 0, 10000000)); }},
+       {"--shard", "K/N", "only the rows i with i mod N = K (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT when set, else all rows)",
+        [](O& o, V v) { std::tie(o.shard, o.shards) = parse_fraction(v); }},
+       {"--devices", "0,1,..", "one worker process per GPU (any --device value works: cpu,cpu too)", [](O& o, V v) { o.devices = v; }},
+       {"--worker", "W/N", "(set by --devices for its workers) this worker's share of the shard",
+        [](O& o, V v) { std::tie(o.worker, o.workers) = parse_fraction(v); }}},
+      "A row whose output exists is skipped (outputs are written atomically), so a re-run resumes. A row\n"
+      "that fails is reported with its reason and the batch goes on; the exit status is 1 if any failed.\n"
+      "Weights are loaded once per process and each style's Grams computed once per size.\n");
+  return t;
 }
 
 BatchFlags parse_flags(const std::vector<std::string>& args) {
   BatchFlags f;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) throw UsageError(a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--manifest") f.manifest = value();
-    else if (a == "--output-dir") f.output_dir = value();
-    else if (a == "--contents") f.contents = value();
-    else if (a == "--styles") f.styles = value();
-    else if (a == "--frames") f.frames = value();
-    else if (a == "--devices") f.devices = value();
-    else if (a == "--shard") std::tie(f.shard, f.shards) = parse_fraction("--shard", value());
-    else if (a == "--worker") std::tie(f.worker, f.workers) = parse_fraction("--worker", value());
-    else if (a == "--frame-iterations") {
-      std::string v = value();
-      char* end = nullptr;
-      long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || n < 0 || n > 10000000) throw UsageError("--frame-iterations: '" + v + "' is not a whole number");
-      f.frame_iterations = int(n);
-    } else {
-      f.stylize_args.push_back(a);
-    }
-  }
+  batch_flags().parse(args, f, &f.stylize_args);
   if (f.output_dir.empty()) throw UsageError("batch: --output-dir is required");
   int sources = !f.manifest.empty() + !f.contents.empty() + !f.frames.empty();
   if (sources != 1) throw UsageError("batch: give exactly one of --manifest FILE.csv, --contents DIR --styles DIR, or --frames DIR");
@@ -85,8 +92,11 @@ BatchFlags parse_flags(const std::vector<std::string>& args) {
     const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
     const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
     if (id && count) {
-      std::tie(f.shard, f.shards) =
-          parse_fraction("SLURM_ARRAY_TASK_ID/COUNT", std::to_string(std::atol(id) - (min ? std::atol(min) : 0)) + "/" + count);
+      try {
+        std::tie(f.shard, f.shards) = parse_fraction(std::to_string(std::atol(id) - (min ? std::atol(min) : 0)) + "/" + count);
+      } catch (const UsageError& e) {
+        throw UsageError(std::string("SLURM_ARRAY_TASK_ID/COUNT: ") + e.what());
+      }
     } else {
       f.shard = 0;
     }
@@ -111,24 +121,10 @@ std::vector<fs::path> images_in(const std::string& dir) {
   return v;
 }
 
-// A CSV line with optional "quoted, fields".
-std::vector<std::string> csv_fields(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-    else if (c == '"') quoted = !quoted;
-    else if (c == ',' && !quoted) out.emplace_back();
-    else if (c != '\r') out.back() += c;
-  }
-  return out;
-}
-
 std::string resolve(const fs::path& base, const std::string& p) { return fs::path(p).is_absolute() ? p : (base / p).string(); }
 
 // Rows of SPEC §5's manifest: content,style,output[,overrides named like stylize's flags without dashes].
-std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeOptions& base) {
+std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeArgs& base) {
   std::ifstream in(f.manifest);
   if (!in) throw Error(f.manifest + ": cannot read the manifest");
   const fs::path dir = fs::path(f.manifest).parent_path();
@@ -145,9 +141,9 @@ std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeOptions& base) 
       throw Error(f.manifest + ":" + std::to_string(lineno) + ": " + std::to_string(v.size()) + " fields, the header has " +
                   std::to_string(header.size()));
     Row r{rows.size(), base, v[0]};
-    r.options.content = resolve(dir, v[0]);
-    r.options.styles.clear();
-    for (const std::string& s : split(v[1], ';')) r.options.styles.push_back(resolve(dir, s));
+    r.options.run.content = resolve(dir, v[0]);
+    r.options.run.styles.clear();
+    for (const std::string& s : split(v[1], ';')) r.options.run.styles.push_back(resolve(dir, s));
     r.options.output = (fs::path(f.output_dir) / v[2]).string();
     std::vector<std::string> overrides;
     for (std::size_t c = 3; c < header.size(); ++c) {
@@ -158,7 +154,7 @@ std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeOptions& base) 
       overrides.push_back(v[c]);
     }
     try {
-      r.options = parse_stylize(overrides, r.options);
+      stylize_flags().parse(overrides, r.options);
     } catch (const UsageError& e) {
       throw UsageError(f.manifest + ":" + std::to_string(lineno) + ": " + e.what());
     }
@@ -167,15 +163,15 @@ std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeOptions& base) 
   return rows;
 }
 
-std::vector<Row> all_rows(const BatchFlags& f, const StylizeOptions& base) {
+std::vector<Row> all_rows(const BatchFlags& f, const StylizeArgs& base) {
   if (!f.manifest.empty()) return manifest_rows(f, base);
   std::vector<Row> rows;
   if (!f.contents.empty()) {  // every content in every style: OUT/<content>__<style>.png
     for (const auto& c : images_in(f.contents))
       for (const auto& s : images_in(f.styles)) {
         Row r{rows.size(), base, c.filename().string() + " x " + s.filename().string()};
-        r.options.content = c.string();
-        r.options.styles = {s.string()};
+        r.options.run.content = c.string();
+        r.options.run.styles = {s.string()};
         r.options.output = (fs::path(f.output_dir) / (c.stem().string() + "__" + s.stem().string() + ".png")).string();
         rows.push_back(std::move(r));
       }
@@ -183,15 +179,16 @@ std::vector<Row> all_rows(const BatchFlags& f, const StylizeOptions& base) {
   }
   // Frames: each frame after the first starts from the previous frame's result (a warm start cuts the
   // iterations needed and the flicker), with --frame-iterations (default half of --iterations).
-  if (base.styles.empty()) throw UsageError("batch --frames needs --style");
+  if (base.run.styles.empty()) throw UsageError("batch --frames needs --style");
   std::string previous;
   for (const auto& c : images_in(f.frames)) {
     Row r{rows.size(), base, c.filename().string()};
-    r.options.content = c.string();
+    r.options.run.content = c.string();
     r.options.output = (fs::path(f.output_dir) / (c.stem().string() + ".png")).string();
     if (!previous.empty()) {
-      r.options.init = previous;
-      r.options.iterations = f.frame_iterations > 0 ? f.frame_iterations : std::max(1, base.iterations / 2);
+      r.options.run.init = InitKind::File;
+      r.options.run.init_file = previous;
+      r.options.run.iterations = f.frame_iterations > 0 ? f.frame_iterations : std::max(1, base.run.iterations / 2);
     }
     previous = r.options.output;
     rows.push_back(std::move(r));
@@ -239,36 +236,18 @@ int spawn_workers(const std::vector<std::string>& args, const std::vector<std::s
 
 }  // namespace
 
-std::string batch_help() {
-  return "usage: nst batch --output-dir DIR (--manifest FILE.csv | --contents DIR --styles DIR | --frames DIR --style S)\n"
-         "                 [--shard K/N] [--devices 0,1,..] [--frame-iterations N] [stylize options]\n\n"
-         "Stylises many images, each an independent run with the stylize options (see nst stylize --help).\n"
-         "  --manifest FILE.csv   header content,style,output; style may list several files joined by ';';\n"
-         "                        further columns, named like stylize's flags without dashes (size,\n"
-         "                        style_weight, ...), override the options for that row. Relative image paths\n"
-         "                        are taken from the manifest's folder; outputs from --output-dir.\n"
-         "  --contents, --styles  every content in every style, written as <content>__<style>.png\n"
-         "  --frames DIR          the images of DIR in name order, each frame starting from the previous\n"
-         "                        result; --frame-iterations N for frames after the first (default\n"
-         "                        half of --iterations)\n"
-         "  --shard K/N           only the rows i with i mod N = K (default: from SLURM_ARRAY_TASK_ID and\n"
-         "                        SLURM_ARRAY_TASK_COUNT when set, else all rows)\n"
-         "  --devices 0,1         one worker process per GPU (any --device value works: cpu,cpu too)\n\n"
-         "A row whose output exists is skipped (outputs are written atomically), so a re-run resumes. A row\n"
-         "that fails is reported with its reason and the batch goes on; the exit status is 1 if any failed.\n"
-         "Weights are loaded once per process and each style's Grams computed once per size.\n";
-}
-
-int run_batch(const std::vector<std::string>& args) {
+int batch_command(const std::vector<std::string>& args) {
+  if (asks_for_help(args)) return print_help(batch_flags().help());
   BatchFlags f = parse_flags(args);
-  StylizeOptions base = parse_stylize(f.stylize_args);
+  StylizeArgs base;
+  stylize_flags().parse(f.stylize_args, base);
   if (!f.devices.empty()) return spawn_workers(args, split(f.devices, ','));
   std::error_code ec;
   fs::create_directories(f.output_dir, ec);
   if (!fs::is_directory(f.output_dir)) throw Error(f.output_dir + ": cannot create the output folder");
   std::vector<Row> rows = all_rows(f, base);
 
-  Session session(base.device, base.precision, base.conv_algo);
+  Session session([&base] { return choose_backend(base.device, base.precision, base.conv_algo); }, /*keep_weights=*/true);
   int done = 0, skipped = 0, failed = 0, mine = 0;
   std::vector<std::string> failures;
   for (const Row& r : rows) {
@@ -281,12 +260,12 @@ int run_batch(const std::vector<std::string>& args) {
     std::fprintf(stderr, "nst: batch: row %zu: %s -> %s\n", r.index, r.label.c_str(), r.options.output.c_str());
     // Each row checkpoints next to its output, so a preempted row continues where it stopped on the re-run;
     // its output appears only once it is complete.
-    StylizeOptions o = r.options;
+    StylizeArgs o = r.options;
     const std::string ckpt = o.output + ".checkpoint.h5";
     if (o.checkpoint.empty()) o.checkpoint = ckpt;
-    if (o.resume.empty() && fs::exists(o.checkpoint)) o.resume = o.checkpoint;
+    if (o.run.resume.empty() && fs::exists(o.checkpoint)) o.run.resume = o.checkpoint;
     try {
-      int status = stylize(o, &session);
+      int status = stylize(o, session);
       if (status == 0) {
         ++done;
         fs::remove(o.checkpoint, ec);
@@ -301,7 +280,7 @@ int run_batch(const std::vector<std::string>& args) {
       failures.push_back("row " + std::to_string(r.index) + " (" + r.label + "): stopped with status " + std::to_string(status));
     } catch (const std::exception& e) {
       ++failed;
-      failures.push_back("row " + std::to_string(r.index) + " (" + r.label + "): " + e.what());
+      failures.push_back("row " + std::to_string(r.index) + " (" + r.label + "): " + error_message(e));
       fs::remove(r.options.output, ec);  // a failed row leaves nothing that a re-run would skip
     }
   }
@@ -311,4 +290,4 @@ int run_batch(const std::vector<std::string>& args) {
   return failed ? 1 : 0;
 }
 
-}  // namespace nst
+}  // namespace nst::app

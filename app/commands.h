@@ -1,0 +1,23 @@
+// The commands of `nst`, one file each under app/. Each takes the arguments after its name, answers
+// --help/-h with its usage, and returns the exit status; errors are thrown for main to print in one line.
+#pragma once
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace nst::app {
+
+int stylize_command(const std::vector<std::string>& args);  // app/stylize.cpp
+int batch_command(const std::vector<std::string>& args);    // app/batch.cpp
+int bench_command(const std::vector<std::string>& args);    // app/bench.cpp
+int weights_command(const std::vector<std::string>& args);  // app/weights.cpp
+int info_command(const std::vector<std::string>& args);     // app/info.cpp
+
+// Prints a help text on stdout; returns 0.
+int print_help(const std::string& text);
+
+// An error as the user reads it: an engine error about one option gets that option's flag in front
+// ("--size: 64 is too small for layer relu5_1 ...").
+std::string error_message(const std::exception& e);
+
+}  // namespace nst::app
