@@ -14,6 +14,7 @@
 #include "host.h"
 #include "iteration.h"
 #include "library_reference.h"
+#include "nst/atomic_file.h"
 #include "nst/backend.h"
 #include "nst/device.h"
 #include "nst/error.h"
@@ -136,9 +137,9 @@ int run_bench(const BenchOptions& o) {
               r.peak.gflops, r.peak.gbs);
   std::fputs(results_summary(r).c_str(), stdout);
 
-  if (!o.csv.empty()) write_file(o.csv, results_csv(r));
-  if (!o.json.empty()) write_file(o.json, results_json(r));
-  if (!o.plot.empty()) write_file(o.plot, roofline_svg(r));
+  if (!o.csv.empty()) write_file_atomic(o.csv, results_csv(r));
+  if (!o.json.empty()) write_file_atomic(o.json, results_json(r));
+  if (!o.plot.empty()) write_file_atomic(o.plot, roofline_svg(r));
   return 0;
 }
 

@@ -153,20 +153,4 @@ std::string results_json(const Results& r) {
   return t;
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp", why;
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) why = "cannot write (does the folder exist? is it writable?)";
-    else if (!f.write(text.data(), std::streamsize(text.size())).flush()) why = "cannot write (is the disk full?)";
-  }
-  std::error_code ec;
-  if (why.empty()) std::filesystem::rename(tmp, path, ec);
-  if (ec) why = "cannot write: " + ec.message();
-  if (!why.empty()) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(path + ": " + why);
-  }
-}
-
 }  // namespace nst::bench

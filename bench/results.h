@@ -69,7 +69,4 @@ std::string results_csv(const Results& r);
 std::string results_json(const Results& r);
 std::string roofline_svg(const Results& r);
 
-// Writes FILE.tmp and renames it, so that a failure leaves no partial file; throws nst::Error naming path.
-void write_file(const std::string& path, const std::string& text);
-
 }  // namespace nst::bench

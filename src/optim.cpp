@@ -81,7 +81,7 @@ class Lbfgs final : public Optimizer {
   }
 
   void restore(const OptimizerState& s) override {
-    NST_ASSERT(s.tensors.size() % 2 == 0 && int(s.tensors.size() / 2) <= history_, "L-BFGS state holds s/y pairs within --history");
+    NST_ASSERT(s.tensors.size() % 2 == 0 && int(s.tensors.size() / 2) <= history_, "L-BFGS state holds s/y pairs within the history kept");
     pairs_.clear();
     for (std::size_t i = 0; i < s.tensors.size(); i += 2) {
       Pair p{be_.to_device(s.tensors[i].second), be_.to_device(s.tensors[i + 1].second), 0};

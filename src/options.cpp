@@ -8,7 +8,7 @@
 namespace nst {
 namespace {
 
-// One table per choice: its words in the order --help lists them.
+// One table per choice: its words in the order a usage message lists them.
 template <typename E, std::size_t N>
 E parse_word(const std::array<std::pair<E, const char*>, N>& words, const std::string& w) {
   for (const auto& [e, s] : words)

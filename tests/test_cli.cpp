@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "nst/color.h"
 #include "nst/image.h"
@@ -37,6 +38,30 @@ TEST_CASE("nst --help, --version and usage errors", "[cli]") {
   r = run(kNst);
   CHECK(r.status == 2);
   CHECK(lines(r.err) == 1);
+}
+
+TEST_CASE("every command answers --help and -h with its usage on stdout, exit 0, nothing run", "[cli]") {
+  const std::pair<const char*, const char*> commands[] = {
+      {"stylize", "usage: nst stylize"},         {"batch", "usage: nst batch"},
+      {"bench", "usage: nst bench"},             {"info", "usage: nst info"},
+      {"weights", "usage: nst weights convert"}, {"weights convert", "usage: nst weights convert"},
+      {"weights fetch", "usage: nst weights fetch"}};
+  for (const auto& [command, usage] : commands)
+    for (const char* flag : {" --help", " -h"}) {
+      INFO(command << flag);
+      Run r = run(kNst + " " + command + flag);
+      CHECK(r.status == 0);
+      CHECK_THAT(r.out, Contains(usage));
+      if (std::string(command) != "weights") CHECK_THAT(r.out, Contains("--help, -h"));
+      CHECK(r.err.empty());
+    }
+  // A flag a command does not have is still a usage error that names the command.
+  for (const char* command : {"info", "weights convert", "weights fetch"}) {
+    INFO(command);
+    Run r = run(kNst + " " + command + " --frobnicate");
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains(std::string(command) + ": unknown option '--frobnicate'"));
+  }
 }
 
 TEST_CASE("nst info reports the backends and falls back with a reason when there is no GPU", "[cli]") {

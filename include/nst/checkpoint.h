@@ -1,4 +1,4 @@
-// Checkpoints (`--checkpoint FILE`, `--resume FILE`): the image and the optimiser's state, written
+// Checkpoints: the image and the optimiser's state, written
 // atomically, so that an interrupted run continues exactly where it stopped.
 #pragma once
 #include <string>

@@ -1,6 +1,6 @@
-// What a stylization needs on its device, computed before anything is allocated: printed by
-// `nst stylize --dry-run`, and checked against what the device has so that a run that cannot fit stops at
-// once with the largest --size that would.
+// What a stylization needs on its device, computed before anything is allocated: printed
+// by a dry run, and checked against what the device has so that a run that cannot fit stops at once with
+// the largest size that would.
 #pragma once
 #include <cstddef>
 #include <string>

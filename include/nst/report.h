@@ -1,4 +1,4 @@
-// `nst stylize --report FILE.html`: one self-contained HTML page (no scripts, no network, no other files)
+// A stylization's report: one self-contained HTML page (no scripts, no network, no other files)
 // with the inputs, snapshots and result embedded as PNG data URIs, the options used, and the loss curves
 // drawn as inline SVG on a log scale.
 #pragma once

@@ -96,7 +96,7 @@ class StylizeObserver {
  public:
   virtual ~StylizeObserver() = default;
   virtual void stage(int /*k*/, int /*stages*/, int /*h*/, int /*w*/) {}
-  // The last stage's inputs as the network sees them (content, each style, the --init image if a file).
+  // The last stage's inputs as the network sees them (content, each style, the starting image if a file).
   virtual void inputs(const std::vector<std::pair<std::string, Tensor>>& /*captioned*/) {}
   virtual void resumed(int /*iteration*/) {}
   // The last stage's losses: row 0 is the starting image, row i after i iterations.
