@@ -5,6 +5,11 @@
 #include <string>
 #include <vector>
 
+// The version, from CMake's project(); a literal so that help texts can include it.
+#ifndef NST_VERSION
+#define NST_VERSION "0.1.0"
+#endif
+
 namespace nst::app {
 
 int stylize_command(const std::vector<std::string>& args);  // app/stylize.cpp

@@ -7,10 +7,6 @@
 #include "nst/device.h"
 #include "nst/weights.h"
 
-#ifndef NST_VERSION
-#define NST_VERSION "0.1.0"
-#endif
-
 namespace nst::app {
 namespace {
 

@@ -10,10 +10,6 @@
 #include "flags.h"
 #include "nst/error.h"
 
-#ifndef NST_VERSION
-#define NST_VERSION "0.1.0"
-#endif
-
 namespace nst::app {
 
 namespace {
