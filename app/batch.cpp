@@ -72,6 +72,8 @@ const FlagTable<BatchFlags>& batch_flags() {
        {"--devices", "0,1,..", "one worker process per GPU (any --device value works: cpu,cpu too)", [](O& o, V v) { o.devices = v; }},
        {"--worker", "W/N", "(set by --devices for its workers) this worker's share of the shard",
         [](O& o, V v) { std::tie(o.worker, o.workers) = parse_fraction(v); }}},
+      "Every output must stay inside --output-dir (no absolute paths, no '..' or symbolic links leading out, no\n"
+      "two rows writing one file): a row that breaks this stops the whole batch before any work (exit 2).\n"
       "A row whose output exists is skipped (outputs are written atomically), so a re-run resumes. A row\n"
       "that fails is reported with its reason and the batch goes on; the exit status is 1 if any failed.\n"
       "Weights are loaded once per process and each style's Grams computed once per size.\n");
@@ -121,10 +123,58 @@ std::vector<fs::path> images_in(const std::string& dir) {
   return v;
 }
 
+// Every output stays inside --output-dir: a manifest may come from someone else, and a batch under your
+// account must not write or replace files outside the folder you gave it. Checked for all rows before any
+// work; a row that breaks the rule stops the whole batch (exit 2), naming the row and the path.
+// A name as one line of a message: control characters (a newline in a file name) shown as \n, \xNN.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    char b[8];
+    if (c == '\n') out += "\\n";
+    else if (c < 0x20 || c == 0x7f) std::snprintf(b, sizeof b, "\\x%02x", c), out += b;
+    else out += char(c);
+  }
+  return out;
+}
+
+class OutputFolder {
+ public:
+  explicit OutputFolder(const std::string& output_dir) : dir_(output_dir), root_(fs::canonical(output_dir)) {}
+
+  // `rel` (as the row gives it) -> the path to write, after checking that it is relative, that `.` and
+  // `..` keep it inside, that no folder on the way is a symbolic link leading out, and that no other row
+  // writes it. `where` names the row in messages.
+  std::string place(const std::string& rel, const std::string& row) {
+    const std::string where = printable(row);
+    auto bad = [&](const std::string& why) { throw UsageError(where + ": output '" + printable(rel) + "' " + why); };
+    if (rel.empty()) bad("is empty");
+    for (unsigned char c : rel)
+      if (c < 0x20 || c == 0x7f) bad("has a control character in its name");
+    const fs::path p(rel);
+    if (p.is_absolute()) bad("is an absolute path; outputs are paths inside --output-dir");
+    const fs::path n = p.lexically_normal();
+    if (n.empty() || *n.begin() == ".." || n == ".") bad("leaves --output-dir");
+    if (!n.has_filename()) bad("names a folder, not a file");
+    // The folders that exist on the way are followed as the writer will follow them.
+    const fs::path parent = fs::weakly_canonical(root_ / n.parent_path());
+    if (std::mismatch(root_.begin(), root_.end(), parent.begin(), parent.end()).first != root_.end())
+      bad("leads out of --output-dir through a symbolic link (to " + parent.string() + ")");
+    const fs::path real = parent / n.filename();
+    auto [it, fresh] = writers_.emplace(real.string(), where);
+    if (!fresh) throw UsageError(it->second + " and " + where + " both write '" + printable(rel) + "'");
+    return (dir_ / n).string();
+  }
+
+ private:
+  fs::path dir_, root_;
+  std::map<std::string, std::string> writers_;  // canonical output -> the row that writes it
+};
+
 std::string resolve(const fs::path& base, const std::string& p) { return fs::path(p).is_absolute() ? p : (base / p).string(); }
 
 // Rows of SPEC §5's manifest: content,style,output[,overrides named like stylize's flags without dashes].
-std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeArgs& base) {
+std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeArgs& base, OutputFolder& outputs) {
   std::ifstream in(f.manifest);
   if (!in) throw Error(f.manifest + ": cannot read the manifest");
   const fs::path dir = fs::path(f.manifest).parent_path();
@@ -144,7 +194,8 @@ std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeArgs& base) {
     r.options.run.content = resolve(dir, v[0]);
     r.options.run.styles.clear();
     for (const std::string& s : split(v[1], ';')) r.options.run.styles.push_back(resolve(dir, s));
-    r.options.output = (fs::path(f.output_dir) / v[2]).string();
+    const std::string where = f.manifest + ":" + std::to_string(lineno);
+    r.options.output = outputs.place(v[2], where);
     std::vector<std::string> overrides;
     for (std::size_t c = 3; c < header.size(); ++c) {
       if (v[c].empty()) continue;
@@ -156,7 +207,14 @@ std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeArgs& base) {
     try {
       stylize_flags().parse(overrides, r.options);
     } catch (const UsageError& e) {
-      throw UsageError(f.manifest + ":" + std::to_string(lineno) + ": " + e.what());
+      throw UsageError(where + ": " + e.what());
+    }
+    // Files a row's own columns name are outputs too: inside --output-dir like the image.
+    for (std::size_t c = 3; c < header.size(); ++c) {
+      if (v[c].empty()) continue;
+      if (header[c] == "log") r.options.log = outputs.place(v[c], where);
+      if (header[c] == "report") r.options.report = outputs.place(v[c], where);
+      if (header[c] == "checkpoint") r.options.checkpoint = outputs.place(v[c], where);
     }
     rows.push_back(std::move(r));
   }
@@ -164,7 +222,8 @@ std::vector<Row> manifest_rows(const BatchFlags& f, const StylizeArgs& base) {
 }
 
 std::vector<Row> all_rows(const BatchFlags& f, const StylizeArgs& base) {
-  if (!f.manifest.empty()) return manifest_rows(f, base);
+  OutputFolder outputs(f.output_dir);
+  if (!f.manifest.empty()) return manifest_rows(f, base, outputs);
   std::vector<Row> rows;
   if (!f.contents.empty()) {  // every content in every style: OUT/<content>__<style>.png
     for (const auto& c : images_in(f.contents))
@@ -172,7 +231,7 @@ std::vector<Row> all_rows(const BatchFlags& f, const StylizeArgs& base) {
         Row r{rows.size(), base, c.filename().string() + " x " + s.filename().string()};
         r.options.run.content = c.string();
         r.options.run.styles = {s.string()};
-        r.options.output = (fs::path(f.output_dir) / (c.stem().string() + "__" + s.stem().string() + ".png")).string();
+        r.options.output = outputs.place(c.stem().string() + "__" + s.stem().string() + ".png", "row " + std::to_string(r.index) + " (" + r.label + ")");
         rows.push_back(std::move(r));
       }
     return rows;
@@ -184,7 +243,7 @@ std::vector<Row> all_rows(const BatchFlags& f, const StylizeArgs& base) {
   for (const auto& c : images_in(f.frames)) {
     Row r{rows.size(), base, c.filename().string()};
     r.options.run.content = c.string();
-    r.options.output = (fs::path(f.output_dir) / (c.stem().string() + ".png")).string();
+    r.options.output = outputs.place(c.stem().string() + ".png", "row " + std::to_string(r.index) + " (" + r.label + ")");
     if (!previous.empty()) {
       r.options.run.init = InitKind::File;
       r.options.run.init_file = previous;
@@ -241,11 +300,11 @@ int batch_command(const std::vector<std::string>& args) {
   BatchFlags f = parse_flags(args);
   StylizeArgs base;
   stylize_flags().parse(f.stylize_args, base);
-  if (!f.devices.empty()) return spawn_workers(args, split(f.devices, ','));
   std::error_code ec;
   fs::create_directories(f.output_dir, ec);
   if (!fs::is_directory(f.output_dir)) throw Error(f.output_dir + ": cannot create the output folder");
-  std::vector<Row> rows = all_rows(f, base);
+  std::vector<Row> rows = all_rows(f, base);  // every output checked before any work
+  if (!f.devices.empty()) return spawn_workers(args, split(f.devices, ','));
 
   Session session([&base] { return choose_backend(base.device, base.precision, base.conv_algo); }, /*keep_weights=*/true);
   int done = 0, skipped = 0, failed = 0, mine = 0;
@@ -260,6 +319,8 @@ int batch_command(const std::vector<std::string>& args) {
     std::fprintf(stderr, "nst: batch: row %zu: %s -> %s\n", r.index, r.label.c_str(), r.options.output.c_str());
     // Each row checkpoints next to its output, so a preempted row continues where it stopped on the re-run;
     // its output appears only once it is complete.
+    for (const std::string& file : {r.options.output, r.options.log, r.options.report, r.options.checkpoint})
+      if (!file.empty()) fs::create_directories(fs::path(file).parent_path(), ec);  // portraits/a.png: portraits/ inside
     StylizeArgs o = r.options;
     const std::string ckpt = o.output + ".checkpoint.h5";
     if (o.checkpoint.empty()) o.checkpoint = ckpt;

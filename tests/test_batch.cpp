@@ -1,5 +1,6 @@
 // nst batch: failures stay in their row, re-runs resume, shards and Slurm arrays split the rows exactly,
 // style Grams are computed once per style and size, and warm-started frames converge sooner.
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -141,4 +142,64 @@ TEST_CASE("video frames: a frame warm-started from the previous result reaches t
   CHECK(b.status == 0);
   CHECK_THAT(b.err, Contains("4 done, 0 skipped, 0 failed") && Contains("after 6 iterations") && Contains("after 2 iterations"));
   for (int k = 0; k < 4; ++k) CHECK(std::filesystem::exists(fx.dir.file("video/f" + std::to_string(k) + ".png")));
+}
+
+TEST_CASE("batch: every output stays inside --output-dir; escapes, symlinks out and collisions stop it before any work", "[batch]") {
+  BatchFixture fx;
+  namespace fs = std::filesystem;
+  const std::string out = fx.dir.file("contained"), outside = fx.dir.file("outside");
+  fs::create_directories(out);
+  fs::create_directories(outside);
+  fs::create_directory_symlink(outside, out + "/away");  // a folder inside that leads outside
+  fs::create_directories(out + "/real");
+  fs::create_directory_symlink(out + "/real", out + "/alias");  // one that stays inside
+  const std::string cmd = kNst + " batch --manifest " + fx.dir.file("m.csv") + " --output-dir " + out + " --device cpu --weights " +
+                          fx.dir.file("w.h5") + " --size 32 --iterations 1 --print-every 0";
+  auto manifest = [&](const std::string& rows) { std::ofstream(fx.dir.file("m.csv")) << "content,style,output,log\n" << rows; };
+  struct Case {
+    std::string rows, message;
+  };
+  const Case refused[] = {
+      {"content.png,style.png,ok.png,\ncontent.png,style.png,../escaped.png,\n", "m.csv:3: output '../escaped.png' leaves --output-dir"},
+      {"content.png,style.png,ok.png,\ncontent.png,style.png," + fx.dir.file("abs.png") + ",\n", "is an absolute path"},
+      {"content.png,style.png,ok.png,\ncontent.png,style.png,sub/../../e.png,\n", "output 'sub/../../e.png' leaves --output-dir"},
+      {"content.png,style.png,ok.png,\ncontent.png,style.png,away/x.png,\n",
+       "output 'away/x.png' leads out of --output-dir through a symbolic link"},
+      {"content.png,style.png,ok.png,\ncontent.png,style.png,a\tb.png,\n", "output 'a\\x09b.png' has a control character"},
+      {"content.png,style.png,ok.png,\ncontent.png,style.png,./ok.png,\n", "m.csv:3 both write './ok.png'"},
+      {"content.png,style.png,ok.png,\ncontent.png,style.png,real/x.png,\ncontent.png,style.png,alias/x.png,\n",
+       "m.csv:4 both write 'alias/x.png'"},
+      {"content.png,style.png,ok.png,../log.csv\n", "m.csv:2: output '../log.csv' leaves --output-dir"},
+  };
+  for (const Case& c : refused) {
+    INFO(c.rows);
+    manifest(c.rows);
+    Run r = run(cmd);
+    CHECK(r.status == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_THAT(r.err, Contains(c.message));
+    CHECK_FALSE(fs::exists(out + "/ok.png"));  // checked before any row ran
+    CHECK(fs::is_empty(outside));
+    CHECK_FALSE(fs::exists(fx.dir.file("escaped.png")));
+    CHECK_FALSE(fs::exists(fx.dir.file("log.csv")));
+  }
+  // Names made from input files: a frame whose name holds a newline is refused in one line, nothing run.
+  fs::create_directories(fx.dir.file("frames"));
+  fs::copy_file(fx.dir.file("content.png"), fx.dir.file("frames/a.png"));
+  fs::copy_file(fx.dir.file("content.png"), fx.dir.file("frames/b\n.png"));
+  Run frames = run(kNst + " batch --frames " + fx.dir.file("frames") + " --style " + fx.dir.file("style.png") + " --output-dir " + out +
+                   " --device cpu --weights " + fx.dir.file("w.h5") + " --size 32 --iterations 1");
+  CHECK(frames.status == 2);
+  CHECK(std::count(frames.err.begin(), frames.err.end(), '\n') == 1);
+  CHECK_THAT(frames.err, Contains("row 1 (b\\n.png): output 'b\\n.png' has a control character"));
+  CHECK_FALSE(fs::exists(out + "/a.png"));
+
+  // Subfolders, through a link that stays inside too, are created inside the folder.
+  manifest("content.png,style.png,portraits/a.png,logs/a.csv\ncontent.png,style.png,alias/b.png,\n");
+  Run r = run(cmd);
+  CHECK(r.status == 0);
+  CHECK(fs::exists(out + "/portraits/a.png"));
+  CHECK(fs::exists(out + "/logs/a.csv"));
+  CHECK(fs::exists(out + "/real/b.png"));
+  CHECK(fs::is_empty(outside));
 }
