@@ -17,6 +17,7 @@
 #include "flags.h"
 #include "nst/error.h"
 #include "nst/text.h"
+#include "signals.h"
 #include "stylize.h"
 
 namespace nst::app {
@@ -305,6 +306,7 @@ int batch_command(const std::vector<std::string>& args) {
   if (!fs::is_directory(f.output_dir)) throw Error(f.output_dir + ": cannot create the output folder");
   std::vector<Row> rows = all_rows(f, base);  // every output checked before any work
   if (!f.devices.empty()) return spawn_workers(args, split(f.devices, ','));
+  SignalGuard signals;  // an interrupt between rows stops the batch after the next row's first iteration
 
   Session session([&base] { return choose_backend(base.device, base.precision, base.conv_algo); }, /*keep_weights=*/true);
   int done = 0, skipped = 0, failed = 0, mine = 0;

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,30 +18,10 @@
 #include "nst/image.h"
 #include "nst/report.h"
 #include "progress.h"
+#include "signals.h"
 
 namespace nst::app {
 namespace {
-
-volatile std::sig_atomic_t g_signal = 0;
-extern "C" void on_signal(int s) { g_signal = s; }
-
-// Catches SIGINT/SIGTERM while alive: the run finishes its iteration, writes the image and exits.
-class SignalGuard {
- public:
-  SignalGuard() {
-    g_signal = 0;
-    old_int_ = std::signal(SIGINT, on_signal);
-    old_term_ = std::signal(SIGTERM, on_signal);
-  }
-  ~SignalGuard() {
-    std::signal(SIGINT, old_int_);
-    std::signal(SIGTERM, old_term_);
-  }
-
- private:
-  void (*old_int_)(int);
-  void (*old_term_)(int);
-};
 
 std::string find_weights(const std::string& given) {
   if (!given.empty()) return given;
@@ -105,7 +84,7 @@ class Outputs : public StylizeObserver {
   void iteration(const IterationEvent& e) override {
     progress_.update(e.iteration, e.loss);
     const bool snapshot_due = a_.save_every > 0 && e.done % a_.save_every == 0;
-    if (!a_.checkpoint.empty() && (snapshot_due || g_signal)) save_checkpoint(a_.checkpoint, e.checkpoint());
+    if (!a_.checkpoint.empty() && (snapshot_due || caught_signal())) save_checkpoint(a_.checkpoint, e.checkpoint());
     const bool last = e.iteration == e.iterations && final_stage_;
     if (snapshot_due && !last) {
       Tensor img = e.image();
@@ -121,7 +100,7 @@ class Outputs : public StylizeObserver {
     std::fprintf(stderr, "nst: stopping %s after iteration %d: %s\n", stages > 1 ? "this stage" : "", iteration, why.c_str());
   }
 
-  bool stop_requested() override { return g_signal != 0; }
+  bool stop_requested() override { return caught_signal() != 0; }
 
   // The run ended: the image, the log and the report are written.
   void finish(const Tensor& image, const std::string& summary, const std::vector<std::pair<std::string, std::string>>& options) {
@@ -183,7 +162,6 @@ int stylize(StylizeArgs a, Session& session) {
     if (k != "--device" && k != "--precision" && k != "--conv-algo" && k != "--iterations") identity.push_back({k, v});
 
   Outputs out(a);
-  SignalGuard signals;
   const auto t0 = std::chrono::steady_clock::now();
   StylizeResult r = job.run(out, identity);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -198,7 +176,7 @@ int stylize(StylizeArgs a, Session& session) {
   }
   if (r.end == StylizeResult::End::Stopped) {
     std::fprintf(stderr, "\nnst: interrupted after iteration %d: wrote %s\n", r.done, a.output.c_str());
-    return 128 + int(g_signal);
+    return 128 + caught_signal();
   }
   std::fprintf(stderr, "nst: wrote %s (%dx%d) after %d iterations in %s, final loss %.6g\n", a.output.c_str(), r.image.shape().w,
                r.image.shape().h, r.done, duration(secs).c_str(), r.last.total);
@@ -212,6 +190,7 @@ int stylize(StylizeArgs a, Session& session) {
 }
 
 int stylize_command(const std::vector<std::string>& args) {
+  SignalGuard signals;
   const FlagTable<StylizeArgs>& flags = stylize_flags();
   if (asks_for_help(args)) return print_help(flags.help());
   StylizeArgs a;
