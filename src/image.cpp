@@ -154,16 +154,20 @@ Tensor noise_image(int h, int w, unsigned long long seed) {
   return t;
 }
 
-std::vector<std::uint8_t> to_rgb8(const Tensor& X) {
+void to_rgb8(const Tensor& X, std::uint8_t* out) {
   const Shape& s = X.shape();
   NST_ASSERT(X.device() == Device::Host && s.n == 1 && s.c == 3, "to_rgb8 needs a 1x3xHxW host image");
   const std::size_t plane = std::size_t(s.h) * s.w;
-  std::vector<std::uint8_t> out(plane * 3);
   for (std::size_t i = 0; i < plane; ++i)
     for (int c = 0; c < 3; ++c) {
       float v = std::clamp(X.data()[c * plane + i], 0.f, 1.f);  // NaN would pass clamp: map it to 0
       out[i * 3 + c] = std::uint8_t(v == v ? std::floor(v * 255.f + 0.5f) : 0.f);
     }
+}
+
+std::vector<std::uint8_t> to_rgb8(const Tensor& X) {
+  std::vector<std::uint8_t> out(X.numel());
+  to_rgb8(X, out.data());
   return out;
 }
 

@@ -25,8 +25,10 @@ Tensor resize_image(const Tensor& image, int h, int w);
 Tensor noise_image(int h, int w, unsigned long long seed);
 
 // A host image 1x3xHxW clamped to [0,1] and rounded to 8 bits (round(255 v), halves up, NaN -> 0), as
-// H*W*3 interleaved RGB bytes: what save_image takes. (Each backend's to_rgb8 does the same on its device.)
+// H*W*3 interleaved RGB bytes: what save_image takes. The CPU backend's to_rgb8 is this; the CUDA
+// backend's (kernels/to_rgb8.cu) does the same on the device.
 std::vector<std::uint8_t> to_rgb8(const Tensor& host);
+void to_rgb8(const Tensor& host, std::uint8_t* out);  // the same into H*W*3 bytes at `out`
 
 // Whether the output path's extension is one we write (.png, .jpg, .jpeg), checked before any work.
 bool writable_image_extension(const std::string& path);

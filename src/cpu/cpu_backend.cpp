@@ -17,6 +17,7 @@
 #include "cpu/pool_avx512.h"
 #include "nst/backend.h"
 #include "nst/error.h"
+#include "nst/image.h"
 
 namespace nst {
 namespace {
@@ -326,16 +327,8 @@ class CpuBackend final : public Backend {
     }
   }
 
-  void to_rgb8(const Tensor& X, std::uint8_t* out) override {
-    const Shape& s = X.shape();
-    NST_ASSERT(s.n == 1 && s.c == 3, "to_rgb8 needs a 1x3xHxW image");
-    std::size_t plane = std::size_t(s.h) * s.w;
-    for (std::size_t i = 0; i < plane; ++i)
-      for (int c = 0; c < 3; ++c) {
-        float v = std::clamp(X.data()[c * plane + i], 0.f, 1.f);  // NaN would pass clamp: map it to 0
-        out[i * 3 + c] = std::uint8_t(v == v ? std::floor(v * 255.f + 0.5f) : 0.f);
-      }
-  }
+  // Host memory is this backend's: the engine's host conversion is the op.
+  void to_rgb8(const Tensor& X, std::uint8_t* out) override { ::nst::to_rgb8(X, out); }
 
   std::string conv_info(const Shape& x, const Shape& w, bool backward_data) override {
     if (!backward_data && small_c_takes(w.c, w.n)) return "direct avx-512, few input channels (conv_small_c.h)";
