@@ -84,6 +84,15 @@ const FlagTable<BatchFlags>& batch_flags() {
 BatchFlags parse_flags(const std::vector<std::string>& args) {
   BatchFlags f;
   batch_flags().parse(args, f, &f.stylize_args);
+  // What neither table knows is batch's unknown option, with a suggestion from both tables.
+  for (const std::string& a : f.stylize_args) {
+    const std::string name = a.substr(0, a.find('='));
+    if (a.rfind("-", 0) == 0 && a.size() > 1 && !stylize_flags().find(name)) {
+      std::vector<std::string> known = batch_flags().names(), more = stylize_flags().names();
+      known.insert(known.end(), more.begin(), more.end());
+      throw UsageError(unknown_option("batch", a, known));
+    }
+  }
   if (f.output_dir.empty()) throw UsageError("batch: --output-dir is required");
   int sources = !f.manifest.empty() + !f.contents.empty() + !f.frames.empty();
   if (sources != 1) throw UsageError("batch: give exactly one of --manifest FILE.csv, --contents DIR --styles DIR, or --frames DIR");
@@ -298,6 +307,7 @@ int spawn_workers(const std::vector<std::string>& args, const std::vector<std::s
 
 int batch_command(const std::vector<std::string>& args) {
   if (asks_for_help(args)) return print_help(batch_flags().help());
+  if (args.empty()) return print_usage(batch_flags().help());
   BatchFlags f = parse_flags(args);
   StylizeArgs base;
   stylize_flags().parse(f.stylize_args, base);
@@ -334,16 +344,17 @@ int batch_command(const std::vector<std::string>& args) {
         fs::remove(o.checkpoint, ec);
         continue;
       }
-      if (status > 128) {  // interrupted: keep the checkpoint, not the unfinished image, and stop here
-        fs::remove(o.output, ec);
-        std::fprintf(stderr, "nst: batch: interrupted at row %zu; run the batch again to continue\n", r.index);
+      if (status > 128) {  // interrupted: stylize wrote OUT.partial.png and the row's checkpoint; stop here
+        std::fprintf(stderr, "nst: batch: interrupted at row %zu; run the batch again to continue it from %s\n", r.index, o.checkpoint.c_str());
         return status;
       }
       ++failed;
       failures.push_back("row " + std::to_string(r.index) + " (" + r.label + "): stopped with status " + std::to_string(status));
+      std::fprintf(stderr, "nst: batch: row %zu failed (status %d); going on with the next\n", r.index, status);
     } catch (const std::exception& e) {
       ++failed;
       failures.push_back("row " + std::to_string(r.index) + " (" + r.label + "): " + error_message(e));
+      std::fprintf(stderr, "nst: batch: row %zu failed: %s\n", r.index, error_message(e).c_str());  // now, not only in the summary
       fs::remove(r.options.output, ec);  // a failed row leaves nothing that a re-run would skip
     }
   }

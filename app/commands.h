@@ -20,6 +20,8 @@ int info_command(const std::vector<std::string>& args);     // app/info.cpp
 
 // Prints a help text on stdout; returns 0.
 int print_help(const std::string& text);
+// A command given nothing to work on: its help text on stderr; returns 2, the usage error's status.
+int print_usage(const std::string& text);
 
 // An error as the user reads it: an engine error about one option gets that option's flag in front
 // ("--size: 64 is too small for layer relu5_1 ...").

@@ -23,6 +23,18 @@ double parse_nonnegative(const std::string& value);
 double parse_positive(const std::string& value);
 std::string format_double(double x);  // %g
 
+// The known word nearest to `given` by edit distance, if near enough to be a likely slip ("stylise" ->
+// "stylize"); empty when none is.
+std::string closest(const std::string& given, const std::vector<std::string>& known);
+
+// The flag among `flags` that an unknown `given` most likely meant: the same name spelled with underscores
+// or one dash (`-style_weight`), a peer's name for it (jcjohnson/neural-style's `-image_size` is `--size`), or
+// a near miss (`--itertions`); empty when none.
+std::string suggest_flag(const std::string& given, const std::vector<std::string>& flags);
+
+// "unknown option '--x'" plus "; did you mean --y?" where there is a likely one, and where to look.
+std::string unknown_option(const std::string& command, const std::string& given, const std::vector<std::string>& flags);
+
 // "  --size N                        long side ..." : the flag in a column of 34, its help after it.
 inline std::string help_line(const std::string& flag, const std::string& help) {
   std::string head = "  " + flag;
@@ -69,9 +81,13 @@ class FlagTable {
         rest->push_back(args[i]);
         continue;
       }
-      if (!f) throw UsageError(command_ + ": unknown option '" + args[i] + "'; see nst " + command_ + " --help");
+      if (!f) throw UsageError(unknown_option(command_, args[i], names()));
       if (f->value && !inline_value) {
         if (i + 1 >= args.size()) throw UsageError(name + " needs a value (" + f->value + ")");
+        // "--log --print-every 5": the next word is a flag, not the value (a value that starts with "--" can
+        // still be given as --log=--odd-name).
+        if (args[i + 1].size() > 2 && args[i + 1].rfind("--", 0) == 0)
+          throw UsageError(name + " needs a value (" + f->value + "), not the flag " + args[i + 1]);
         value = args[++i];
       }
       try {
@@ -107,6 +123,21 @@ class FlagTable {
     return v;
   }
 
+  std::vector<std::string> names() const {
+    std::vector<std::string> v;
+    for (const Flag<Options>& f : flags_) v.push_back(f.name);
+    return v;
+  }
+
+  // The command's usage line(s): the help text up to its first blank line.
+  std::string usage() const { return usage_.substr(0, usage_.find("\n\n")); }
+
+  bool has_required() const {
+    for (const Flag<Options>& f : flags_)
+      if (f.required) return true;
+    return false;
+  }
+
   const Flag<Options>* find(const std::string& name) const {
     for (const Flag<Options>& f : flags_)
       if (name == f.name) return &f;
@@ -121,5 +152,6 @@ class FlagTable {
 
 // --help or -h anywhere among a command's arguments asks for its help text instead of a run.
 bool asks_for_help(const std::vector<std::string>& args);
+
 
 }  // namespace nst::app

@@ -1,11 +1,13 @@
 // `nst info`: the build, its backends, the CUDA devices, and a summary of a weights file.
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 #include "flags.h"
 #include "nst/backend.h"
 #include "nst/device.h"
 #include "nst/weights.h"
+#include "stylize.h"
 
 namespace nst::app {
 namespace {
@@ -40,6 +42,13 @@ int info_command(const std::vector<std::string>& args) {
   if (p.built) std::printf("cuda: %s\n", p.versions.c_str());
   if (p.devices > 0) std::printf("cuda devices: %d\n", p.devices);
   else std::printf("cuda devices: none (%s)\n", p.reason.c_str());
+  if (a.weights.empty()) {
+    a.weights = default_weights();
+    if (a.weights.empty())
+      std::printf("weights: none found ($NST_WEIGHTS is not set and weights/vgg19.h5 does not exist); get them with nst weights fetch\n");
+    else
+      std::printf("weights: %s is the default (%s)\n", a.weights.c_str(), a.weights != "weights/vgg19.h5" ? "$NST_WEIGHTS" : "found in weights/");
+  }
   if (!a.weights.empty()) {
     Weights w = load_weights(a.weights);
     std::size_t params = 0;

@@ -6,19 +6,20 @@
 
 namespace nst::app {
 
-LossLog::LossLog(const std::string& path) {
+LossLog::LossLog(const std::string& path, int stages) : stage_column_(stages > 1) {
   if (path.empty()) return;
   file_ = std::make_unique<AtomicFile>(path);
   out_.open(file_->tmp());
   if (!out_) throw Error(path + ": cannot write the log");
-  out_ << "iteration,total,content,style,tv\n";
+  out_ << (stage_column_ ? "iteration,total,content,style,tv,stage\n" : "iteration,total,content,style,tv\n");
 }
 
-void LossLog::row(int i, const LossValues& v) {
+void LossLog::row(const LossRow& r) {
   if (!file_) return;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%d,%.10g,%.10g,%.10g,%.10g\n", i, v.total, v.content, v.style, v.tv);
-  out_ << buf;
+  char buf[192];
+  int n = std::snprintf(buf, sizeof buf, "%d,%.10g,%.10g,%.10g,%.10g", r.iteration, r.v.total, r.v.content, r.v.style, r.v.tv);
+  if (stage_column_) std::snprintf(buf + n, sizeof buf - std::size_t(n), ",%d", r.stage + 1);
+  out_ << buf << '\n';
   out_.flush();
 }
 

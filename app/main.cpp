@@ -43,6 +43,11 @@ int print_help(const std::string& text) {
   return 0;
 }
 
+int print_usage(const std::string& text) {
+  std::fputs(text.c_str(), stderr);
+  return 2;
+}
+
 std::string error_message(const std::exception& e) {
   const auto* ne = dynamic_cast<const Error*>(&e);
   return ne && !ne->option().empty() ? flag_name(ne->option()) + ": " + e.what() : e.what();
@@ -71,7 +76,9 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return bench_command(args);
     if (cmd == "weights") return weights_command(args);
     if (cmd == "info") return info_command(args);
-    throw nst::UsageError("unknown command '" + cmd + "'; try nst --help");
+    std::string near = closest(cmd, {"stylize", "batch", "bench", "weights", "info"});
+    if (cmd == "stylise" || cmd == "style" || cmd == "run") near = "stylize";  // the British spelling, and the peers' words
+    throw nst::UsageError("unknown command '" + cmd + "'" + (near.empty() ? "" : "; did you mean nst " + near + "?") + " (see nst --help)");
   } catch (const nst::UsageError& e) {
     std::fprintf(stderr, "nst: %s\n", error_message(e).c_str());
     return 2;

@@ -17,13 +17,16 @@ std::string duration(double s) {
 ProgressLine::ProgressLine(int iterations, int every)
     : iterations_(iterations), every_(every), tty_(isatty(fileno(stderr))), t0_(std::chrono::steady_clock::now()) {}
 
-void ProgressLine::restart() { t0_ = std::chrono::steady_clock::now(); }
+void ProgressLine::restart(int first) {
+  t0_ = std::chrono::steady_clock::now();
+  first_ = first;
+}
 
 void ProgressLine::update(int i, const LossValues& v) {
   const bool last = i == iterations_;
   if (!(tty_ || (every_ > 0 && i % every_ == 0) || last)) return;
   double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  double rate = i > 0 ? i / el : 0;
+  double rate = i > first_ && el > 0 ? (i - first_) / el : 0;
   char line[256];
   std::snprintf(line, sizeof line, "iteration %d/%d  total %.4e  content %.4e  style %.4e  tv %.4e  %.2f it/s  ETA %s", i, iterations_,
                 v.total, v.content, v.style, v.tv, rate, rate > 0 ? duration((iterations_ - i) / rate).c_str() : "-");

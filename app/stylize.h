@@ -18,15 +18,21 @@ struct StylizeArgs {
   Precision precision = Precision::FP32;
   ConvAlgo conv_algo = ConvAlgo::Direct;
   bool dry_run = false;
+  std::vector<std::string> command_line;  // the words after `nst stylize`, for the resume command; empty in a batch
 };
 
 const FlagTable<StylizeArgs>& stylize_flags();
+
+// The weights file stylize uses without --weights: $NST_WEIGHTS, else weights/vgg19.h5 if it exists; empty
+// when there is none.
+std::string default_weights();
 
 // The backend --device names, saying on stderr in one line why when "auto" falls back to the CPU.
 std::unique_ptr<Backend> choose_backend(const std::string& device, Precision precision, ConvAlgo conv_algo);
 
 // Runs one stylization on `session` (its backend is used whatever a.device says); returns the exit status:
-// 0 done, 1 diverged, 128+signal interrupted. Throws nst::UsageError / nst::Error for main to print.
+// 0 done (the image at a.output), 1 diverged (the last finite image at OUT.partial.png), 128+signal
+// interrupted (OUT.partial.png and a checkpoint, at --checkpoint or OUT.png.checkpoint.h5). Throws nst::UsageError / nst::Error for main to print.
 int stylize(StylizeArgs a, Session& session);
 
 }  // namespace nst::app

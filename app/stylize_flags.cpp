@@ -110,9 +110,11 @@ std::vector<F> table() {
        [](O& o, V v) { o.run.colors = parse_color_mode(v); }, [](const O& o) { return std::string(name(o.run.colors)); }},
       {"--report", "FILE.html", "a self-contained page with the inputs, snapshots, result, options and loss curves",
        [](O& o, V v) { o.report = v; }},
-      {"--checkpoint", "FILE.h5", "save the image and the optimiser's state every --save-every iterations and on SIGINT/SIGTERM",
+      {"--checkpoint", "FILE.h5", "save the image and the optimiser's state every --save-every iterations and on SIGINT/SIGTERM (an interrupt "
+       "without this flag checkpoints to OUT.png.checkpoint.h5)",
        [](O& o, V v) { o.checkpoint = v; }},
-      {"--resume", "FILE.h5", "continue from a checkpoint (same options; --iterations may grow)", [](O& o, V v) { o.run.resume = v; }},
+      {"--resume", "FILE.h5", "continue from a checkpoint (same options; --iterations may grow); later checkpoints go to this file too unless "
+       "--checkpoint names another", [](O& o, V v) { o.run.resume = v; }},
       {"--dry-run", nullptr, "check the inputs and print the plan without optimising", [](O& o, V) { o.dry_run = true; }},
   };
   for (F& f : more) t.push_back(std::move(f));
@@ -128,8 +130,12 @@ const FlagTable<StylizeArgs>& stylize_flags() {
       "Paints the content image in the style of the style image(s) (Gatys et al.): content loss on deep VGG19\n"
       "features, style loss on Gram matrices, total-variation smoothing, optimised over the image itself.\n",
       table(),
-      "On SIGINT or SIGTERM the current iteration finishes, the current image is written to --output and nst\n"
-      "exits with status 128+signal. Exit status 2: a usage error; 1: a runtime error (bad file, out of memory).\n");
+      "On SIGINT or SIGTERM the current iteration finishes; the image so far is written to OUT.partial.png and a\n"
+      "checkpoint to --checkpoint (default OUT.png.checkpoint.h5), and nst prints the command that continues the\n"
+      "run, then exits with status 128+signal. A run whose loss diverges keeps its last finite image in\n"
+      "OUT.partial.png and exits 1. No output may be an input or another output, and an existing file is replaced\n"
+      "only when it is one of ours by its name (.csv log, .html report, nst checkpoint).\n"
+      "Exit status 2: a usage error; 1: a runtime error (bad file, out of memory).\n");
   return t;
 }
 

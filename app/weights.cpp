@@ -20,7 +20,7 @@ std::vector<std::string> positional(const FlagTable<WeightsArgs>& t, const std::
   std::vector<std::string> rest;
   t.parse(args, a, &rest);
   for (const std::string& r : rest)
-    if (r.rfind("-", 0) == 0 && r.size() > 1) throw UsageError(command + ": unknown option '" + r + "'; see nst " + command + " --help");
+    if (r.rfind("-", 0) == 0 && r.size() > 1) throw UsageError(unknown_option(command, r, t.names()));
   return rest;
 }
 

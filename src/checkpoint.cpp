@@ -84,7 +84,28 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
       write_string_attr(state.get(), ("name" + std::to_string(i)).c_str(), c.optimizer.tensors[i].first);
       write_tensor(state.get(), "t" + std::to_string(i), c.optimizer.tensors[i].second);
     }
+    // The log so far: N x 6 doubles (stage, iteration, total, content, style, tv), bit-exact for the CSV.
+    std::vector<double> rows;
+    for (const LossRow& r : c.history) rows.insert(rows.end(), {double(r.stage), double(r.iteration), r.v.total, r.v.content, r.v.style, r.v.tv});
+    const hsize_t dims[2] = {hsize_t(c.history.size()), 6};
+    H5Id space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+    H5Id ds(H5Dcreate2(f, "history", H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    NST_H5_CHECK(ds.get());
+    if (!rows.empty()) NST_H5_CHECK(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()));
   });
+}
+
+bool is_checkpoint(const std::string& path) {
+  silence_hdf5();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || H5Fis_hdf5(path.c_str()) <= 0) return false;
+  H5Id f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!f.valid() || H5Aexists(f.get(), "format") <= 0) return false;
+  try {
+    return Reader(path).string(f.get(), "format") == kFormat;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -120,6 +141,23 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (count < 0 || count > 20000) r.fail("implausible optimizer state");
   for (int i = 0; i < count; ++i)
     c.optimizer.tensors.push_back({r.string(state.get(), ("name" + std::to_string(i)).c_str()), r.tensor(state.get(), "t" + std::to_string(i))});
+  // The log's rows (absent from checkpoints of earlier builds: the resumed log then starts where they left off).
+  if (H5Lexists(f.get(), "history", H5P_DEFAULT) > 0) {
+    H5Id ds(H5Dopen2(f.get(), "history", H5P_DEFAULT), H5Dclose);
+    H5Id space(H5Dget_space(ds.get()), H5Sclose);
+    hsize_t d[2] = {0, 0};
+    if (!ds.valid() || H5Sget_simple_extent_ndims(space.get()) != 2) r.fail("dataset 'history' is not N x 6");
+    H5Sget_simple_extent_dims(space.get(), d, nullptr);
+    if (d[1] != 6 || d[0] > (1u << 26)) r.fail("dataset 'history' is not N x 6");
+    std::vector<double> rows(d[0] * 6);
+    if (d[0] > 0 && H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()) < 0)
+      r.fail("dataset 'history' cannot be read (truncated?)");
+    for (std::size_t i = 0; i < d[0]; ++i) {
+      const double* x = &rows[i * 6];
+      if (!(x[0] >= 0 && x[0] < 100 && x[1] >= 0 && x[1] <= 1e9)) r.fail("dataset 'history' has a row that is not a stage and iteration");
+      c.history.push_back({int(x[0]), int(x[1]), LossValues{x[2], x[3], x[4], x[5]}});
+    }
+  }
   return c;
 }
 

@@ -95,8 +95,13 @@ constexpr Series kSeries[] = {{&LossValues::total, "total", "#222222"},
                               {&LossValues::style, "style", "#d62728"},
                               {&LossValues::tv, "TV", "#2ca02c"}};
 
-// The four loss curves on one log10 axis; a value that is zero, negative or not finite breaks its curve.
-std::string loss_chart(const std::vector<LossValues>& rows) {
+// The four loss curves on one log10 axis; a value that is zero, negative or not finite breaks its curve. In
+// a run of several stages the x axis counts iterations across them; each stage's curve starts afresh at its
+// stage's first row (the enlarged image has other losses), under a dashed line that names the stage.
+std::string loss_chart(const std::vector<LossValues>& rows, const std::vector<int>& stages) {
+  auto stage = [&](std::size_t i) { return i < stages.size() ? stages[i] : 0; };
+  std::vector<int> at(rows.size(), 0);  // each row's position on the x axis
+  for (std::size_t i = 1; i < rows.size(); ++i) at[i] = at[i - 1] + (stage(i) == stage(i - 1) ? 1 : 0);
   double vmin = INFINITY, vmax = 0;
   for (const LossValues& r : rows)
     for (const Series& s : kSeries)
@@ -106,7 +111,7 @@ std::string loss_chart(const std::vector<LossValues>& rows) {
   const double left = 72, right = 700, top = 16, bottom = 330, width = 860, height = 380;
   detail::LogAxis ax{int(std::floor(std::log10(vmin))), int(std::ceil(std::log10(vmax))), top, bottom};
   if (ax.hi == ax.lo) ++ax.hi;
-  const int last = std::max<int>(1, int(rows.size()) - 1);
+  const int last = std::max<int>(1, rows.empty() ? 0 : at.back());
   auto x = [&](double i) { return left + i / last * (right - left); };
 
   std::string svg = fmt("<svg viewBox=\"0 0 %g %g\" width=\"%g\" height=\"%g\" ", width, height, width, height) +
@@ -129,7 +134,12 @@ std::string loss_chart(const std::vector<LossValues>& rows) {
            fmt("<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%d</text>\n", x(i), bottom + 19, i);
   svg += fmt("<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#888\"/>\n", left, top,
              right - left, bottom - top);
-  svg += fmt("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">iteration</text>\n", (left + right) / 2, bottom + 40);
+  for (std::size_t i = 1; i < rows.size(); ++i)
+    if (stage(i) != stage(i - 1))
+      svg += fmt("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%g\" y2=\"%g\" stroke=\"#aaa\" stroke-dasharray=\"4 3\"/>", x(at[i]), x(at[i]), top, bottom) +
+             fmt("<text x=\"%.1f\" y=\"%g\" font-size=\"11\" fill=\"#666\">stage %d</text>\n", x(at[i]) + 3, top + 12, stage(i) + 1);
+  svg += fmt("<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">%s</text>\n", (left + right) / 2, bottom + 40,
+             stage(rows.size() - 1) > 0 ? "iteration (all stages)" : "iteration");
   svg += fmt("<text transform=\"translate(16 %g) rotate(-90)\" text-anchor=\"middle\">loss (log scale)</text>\n",
              (top + bottom) / 2);
 
@@ -139,8 +149,12 @@ std::string loss_chart(const std::vector<LossValues>& rows) {
     int run = 0;  // points in the current unbroken piece; a lone point is drawn as a dot (round cap, h0)
     for (std::size_t i = 0; i <= rows.size(); ++i) {
       double v = i < rows.size() ? rows[i].*s.member : 0;
+      if (i > 0 && i < rows.size() && stage(i) != stage(i - 1)) {  // a new stage: a new piece
+        if (run == 1) d += "h0";
+        run = 0;
+      }
       if (plottable(v)) {
-        d += fmt(run++ ? "L%.1f %.1f" : "M%.1f %.1f", x(double(i)), ax.y(v));
+        d += fmt(run++ ? "L%.1f %.1f" : "M%.1f %.1f", x(double(at[i])), ax.y(v));
       } else {
         if (run == 1) d += "h0";
         run = 0;
@@ -195,7 +209,7 @@ std::string render_report(const ReportData& d) {
     html += "</div>\n";
   }
   html += "<h2>Loss</h2>\n" +
-          (d.losses.empty() ? std::string("<p class=\"dim\">No loss values recorded.</p>\n") : loss_chart(d.losses));
+          (d.losses.empty() ? std::string("<p class=\"dim\">No loss values recorded.</p>\n") : loss_chart(d.losses, d.stages));
   if (!d.snapshots.empty()) {
     html += "<h2>Snapshots</h2>\n<div class=\"grid\">\n";
     for (const ReportImage& im : d.snapshots) html += figure(im);

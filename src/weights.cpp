@@ -54,8 +54,16 @@ class Reader {
     // H5Fis_hdf5 fails alike on a file it cannot open and on one that is not HDF5: tell them apart.
     if (std::FILE* f = std::fopen(path_.c_str(), "rb")) std::fclose(f);
     else fail("", std::string("cannot be read (") + std::strerror(errno) + ")");
+    if (std::filesystem::file_size(path_, ec) == 0) fail("", "empty file (an interrupted download or copy?)");
     htri_t is = H5Fis_hdf5(path_.c_str());
-    if (is <= 0) fail("", "not an HDF5 file (expected an nst-vgg19 weights file, SPEC §1)");
+    if (is <= 0) {
+      // A published VGG19 given as it was downloaded: say how to turn it into ours.
+      std::string ext = std::filesystem::path(path_).extension().string();
+      for (char& c : ext) c = char(std::tolower((unsigned char)c));
+      if (ext == ".pth" || ext == ".pt" || ext == ".caffemodel")
+        fail("", "a published VGG19 in its own format, not nst's HDF5 weights; convert it first: nst weights convert " + path_ + " OUT.h5");
+      fail("", "not an HDF5 file (nst's weights are made by nst weights convert or nst weights fetch)");
+    }
     H5Id f(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!f.valid()) fail("", "cannot be opened as HDF5 (truncated or corrupt file)");
     return f;

@@ -144,7 +144,7 @@ TEST_CASE("video frames: a frame warm-started from the previous result reaches t
   for (int k = 0; k < 4; ++k) CHECK(std::filesystem::exists(fx.dir.file("video/f" + std::to_string(k) + ".png")));
 }
 
-TEST_CASE("batch: every output stays inside --output-dir; escapes, symlinks out and collisions stop it before any work", "[batch]") {
+TEST_CASE("batch: every output stays inside --output-dir, escapes, symlinks out and collisions stop it before any work", "[batch]") {
   BatchFixture fx;
   namespace fs = std::filesystem;
   const std::string out = fx.dir.file("contained"), outside = fx.dir.file("outside");

@@ -371,7 +371,7 @@ TEST_CASE("fetch_weights: a download that fails verification is an error and is 
   CHECK_FALSE(fs::exists(out));
 }
 
-TEST_CASE("fetch_weights: a complete part is verified without downloading again; a bad one is replaced",
+TEST_CASE("fetch_weights: a complete part is verified without downloading again, a bad one is replaced",
           "[fetch]") {
   TempDir tmp("fetch");
   write_file(tmp.file("src.pth"), random_bytes(3000, 5));

@@ -53,7 +53,7 @@ std::string option_of(Session& session, const StylizeOptions& o) {
 struct Recorder : StylizeObserver {
   std::vector<int> rows, iterations;
   int stop_after = -1;
-  void loss(int row, const LossValues&) override { rows.push_back(row); }
+  void loss(const LossRow& row) override { rows.push_back(row.iteration); }
   void iteration(const IterationEvent& e) override {
     iterations.push_back(e.iteration);
     CHECK(e.image().shape() == Shape{1, 3, 21, 32});
@@ -84,7 +84,7 @@ TEST_CASE("stylizer: an error about one option names it as StylizeOptions does, 
   CHECK(option_of(session, f.options()) == "(no error)");
 }
 
-TEST_CASE("stylizer: the observer hears rows 0..N and each iteration; a stop request ends the run after it", "[stylizer]") {
+TEST_CASE("stylizer: the observer hears rows 0..N and each iteration, a stop request ends the run after it", "[stylizer]") {
   Files f;
   Session session([] { return make_cpu_backend(); });
   {
@@ -106,5 +106,25 @@ TEST_CASE("stylizer: the observer hears rows 0..N and each iteration; a stop req
     CHECK(res.end == StylizeResult::End::Stopped);
     CHECK(res.done == 1);
     CHECK(r.iterations == std::vector<int>{1});
+    // The result carries the checkpoint to continue from, with the log's rows so far.
+    REQUIRE(res.checkpoint);
+    CHECK(res.checkpoint->iteration == 1);
+    REQUIRE(res.checkpoint->history.size() == 2);
+    CHECK(res.checkpoint->history[1].iteration == 1);
+    CHECK(res.checkpoint->history[1].v.total == res.last.total);
+  }
+  {
+    // Stopped before the first iteration (a signal during setup): no iteration runs, and still a checkpoint.
+    Stylization s(session, f.options());
+    Recorder r;
+    r.stop_after = 0;
+    StylizeResult res = s.run(r);
+    CHECK(res.end == StylizeResult::End::Stopped);
+    CHECK(res.done == 0);
+    CHECK(r.iterations.empty());
+    CHECK(r.rows == std::vector<int>{0});
+    REQUIRE(res.checkpoint);
+    CHECK(res.checkpoint->iteration == 0);
+    CHECK(res.checkpoint->history.size() == 1);
   }
 }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: nst_make_demo [DIR]   writes DIR/content.png (384x256) and DIR/style.png (256x256)\n");
     return 2;
   }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // the folder is made if need be, as an output folder is
   if (!write(dir + "/content.png", 384, 256, content_pixel) || !write(dir + "/style.png", 256, 256, style_pixel)) {
     std::fprintf(stderr, "nst_make_demo: cannot write into %s\n", dir.c_str());
     return 1;

@@ -24,7 +24,8 @@ struct ReportData {
   std::vector<ReportImage> inputs;                           // content, styles (and init if a file)
   std::vector<ReportImage> snapshots;                        // captions such as "iteration 100"
   ReportImage result;
-  std::vector<LossValues> losses;  // row i = after i iterations (the CSV log's rows)
+  std::vector<LossValues> losses;  // the CSV log's rows: row 0 the starting image, then one per iteration
+  std::vector<int> stages;         // each row's stage (0, 1, ..); empty or all 0: one stage
   std::string summary;             // "512x341 on cuda:0, 500 iterations in 1m20s"
 };
 

@@ -99,19 +99,23 @@ class StylizeObserver {
   // The last stage's inputs as the network sees them (content, each style, the starting image if a file).
   virtual void inputs(const std::vector<std::pair<std::string, Tensor>>& /*captioned*/) {}
   virtual void resumed(int /*iteration*/) {}
-  // The last stage's losses: row 0 is the starting image, row i after i iterations.
-  virtual void loss(int /*row*/, const LossValues& /*v*/) {}
+  // Every stage's losses: row 0 of a stage is its starting image, row i after i iterations. A resumed run
+  // first repeats the rows of the run it continues (from its checkpoint), so the log is whole.
+  virtual void loss(const LossRow& /*row*/) {}
   virtual void iteration(const IterationEvent& /*e*/) {}
   // The optimiser cannot improve the image any further: the stage ends early.
   virtual void converged(int /*stage*/, int /*stages*/, int /*iteration*/, const std::string& /*why*/) {}
-  // Polled after each iteration: true ends the run after it (an interrupt).
+  // Polled before the first iteration and after each: true ends the run there (an interrupt).
   virtual bool stop_requested() { return false; }
 };
 
 struct StylizeResult {
+  // Done: every iteration ran, or the optimiser converged. Stopped: the observer asked. Diverged: the loss
+  // became NaN or infinite, or L-BFGS found no step that lowers it in the run's first iteration.
   enum class End { Done, Stopped, Diverged } end = End::Done;
-  std::string why;   // Diverged: what happened and what to change
-  Tensor image;      // the result as it is written (host)
+  std::string why;   // Diverged: what happened
+  Tensor image;      // the result (host): the last image with a finite loss
+  std::optional<Checkpoint> checkpoint;  // Stopped: everything to continue from where it stopped
   int done = 0;      // iterations done in all stages
   LossValues last;   // the losses of the last iteration
 };

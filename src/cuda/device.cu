@@ -1,5 +1,6 @@
 // probe_cuda() for CUDA builds. cudaGetDeviceCount fails with cudaErrorNoDevice or
-// cudaErrorInsufficientDriver on machines without a GPU: that is an answer ("no device"), not an error.
+// cudaErrorInsufficientDriver on machines without a GPU: that is an answer ("no device"), not an error,
+// given in words that say what to do (no driver, an old driver, no GPU).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -24,7 +25,18 @@ CudaProbe probe_cuda() {
   cudaError_t e = cudaGetDeviceCount(&p.devices);
   if (e != cudaSuccess) {
     p.devices = 0;
-    p.reason = std::string("no usable CUDA device: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
+    // The runtime reports a missing driver and an old one alike (cudaErrorInsufficientDriver); what to do
+    // differs, so the driver's own version tells them apart.
+    auto version = [](int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); };
+    if (driver == 0)
+      p.reason = "no NVIDIA driver is installed (libcuda.so.1 not found)";
+    else if (driver < runtime)
+      p.reason = "the NVIDIA driver supports CUDA " + version(driver) + ", older than the CUDA " + version(runtime) +
+                 " this build needs: update the driver";
+    else if (e == cudaErrorNoDevice)
+      p.reason = "the NVIDIA driver is installed but sees no GPU";
+    else
+      p.reason = std::string("no usable CUDA device: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
     cudaGetLastError();  // clear the sticky-free error so later calls start clean
   } else if (p.devices == 0) {
     p.reason = "no CUDA device";

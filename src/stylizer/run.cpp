@@ -22,7 +22,13 @@ struct Stylization::Run {
   Objective& objective;
   std::optional<Checkpoint> resume;  // applied when its stage starts
   Tensor content;                    // the current stage's content, on the host
+  std::vector<LossRow> history;      // every row so far, all stages (and those of the run resumed)
   StylizeResult result;
+
+  void row(int k, int iteration, const LossValues& v) {
+    history.push_back({k, iteration, v});
+    observer.loss(history.back());
+  }
 
   // The image as written: on the host, with the content's chroma put back in luminance mode.
   Tensor final_image(const Tensor& X) {
@@ -103,15 +109,25 @@ struct Stylization::Run {
       opt->restore(resume->optimizer);
       first = resume->iteration;
       result.done = resume->done;
+      history = std::move(resume->history);
       resume.reset();
       observer.resumed(first);
+      for (const LossRow& r : history) observer.loss(r);
     }
-    if (final_stage) observer.loss(first, v);
+    // Row `first` of this stage, unless the checkpoint's log already has it (the same bits: X is the same).
+    if (history.empty() || history.back().stage != int(k) || history.back().iteration != first) row(int(k), first, v);
     if (!std::isfinite(v.total))
       throw Error("the loss of the starting image is " + std::to_string(v.total) + ": check the inputs and the loss weights");
+    auto checkpoint = [&](int iteration) { return Checkpoint{int(k), iteration, result.done, identity, be.to_host(X), opt->state(), history}; };
+    if (observer.stop_requested()) {  // interrupted before the first iteration: a checkpoint all the same
+      result.end = StylizeResult::End::Stopped;
+      result.checkpoint = checkpoint(first);
+      return X;
+    }
     Tensor good = be.alloc(X.shape());  // the last image with a finite loss, kept if the next one diverges
     for (int i = first; i < o.iterations; ++i) {
       be.copy(X, good);
+      const double before = v.total;
       v = opt->iterate(X);
       if (!std::isfinite(v.total)) {
         result.end = StylizeResult::End::Diverged;
@@ -119,14 +135,21 @@ struct Stylization::Run {
                      std::to_string(result.done + 1) + ": kept the image of iteration " + std::to_string(result.done);
         return good;
       }
+      if (result.done == 0 && !opt->stopped().empty() && !(v.total < before) && before > 0) {
+        // Not convergence: nothing at all was gained from a positive loss, which at the start of a run means
+        // the first step was too long for the line search to shrink back (an absurd learning rate).
+        result.end = StylizeResult::End::Diverged;
+        result.why = "L-BFGS found no step that lowers the loss in the first iteration: the starting image is unchanged";
+        return X;
+      }
       ++result.done;
       result.last = v;
-      if (final_stage) observer.loss(i + 1, v);
-      IterationEvent e{int(k), stages, i + 1, o.iterations, result.done, v, [&] { return final_image(X); },
-                       [&, i] { return Checkpoint{int(k), i + 1, result.done, identity, be.to_host(X), opt->state()}; }};
+      row(int(k), i + 1, v);
+      IterationEvent e{int(k), stages, i + 1, o.iterations, result.done, v, [&] { return final_image(X); }, [&, i] { return checkpoint(i + 1); }};
       observer.iteration(e);
       if (observer.stop_requested()) {
         result.end = StylizeResult::End::Stopped;
+        result.checkpoint = checkpoint(i + 1);
         return X;
       }
       if (!opt->stopped().empty()) {
@@ -153,7 +176,7 @@ StylizeResult Stylization::run(StylizeObserver& observer, const std::vector<std:
   Objective& objective = session_.objective(o_.weights, cfg_);
   session_.uploaded(o_.weights);
   weights_ = nullptr;  // the session may have let the host copy go
-  Run r{*this, o_, observer, identity, be, objective, std::move(resume), {}, {}};
+  Run r{*this, o_, observer, identity, be, objective, std::move(resume), {}, {}, {}};
   return r.run();
 }
 

@@ -65,7 +65,7 @@ TEST_CASE("scale kernel matches the CPU backend", "[kernels][emu]") {
 
 // Both dots add exact double products in double, in different orders, so they agree to a few ulps of the
 // sum of |x_i y_i|. Measured: the relative difference to the CPU backend's dot, and to a long double sum.
-TEST_CASE("dot kernel matches the CPU backend's double dot; partials and their count", "[kernels][emu]") {
+TEST_CASE("dot kernel matches the CPU backend's double dot, partials and their count", "[kernels][emu]") {
   auto be = make_cpu_backend();
   constexpr double kDoubleGuard = -7.25e300;
   double worst_cpu = 0, worst_long = 0;
