@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "nst/checkpoint.h"
@@ -72,6 +73,26 @@ std::string snapshot_path(const std::string& output, int stage, int stages, int 
   return (p.parent_path() / (p.stem().string() + stage_part + "_iter" + std::to_string(iteration) + p.extension().string())).string();
 }
 
+// Whether name is STEM_iterN.EXT or STEM_stageK_iterN.EXT (N, K decimal), the names --save-every writes.
+// By hand, not std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized under -O2 -Werror.
+static bool is_snapshot_name(const std::string& name, const std::string& stem, const std::string& ext) {
+  if (name.size() < stem.size() + ext.size() || name.compare(0, stem.size(), stem) != 0 ||
+      name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+    return false;
+  std::string_view mid(name);
+  mid = mid.substr(stem.size(), name.size() - stem.size() - ext.size());
+  const auto number = [&mid](std::string_view prefix) {
+    if (mid.substr(0, prefix.size()) != prefix) return false;
+    mid.remove_prefix(prefix.size());
+    std::size_t n = 0;
+    while (n < mid.size() && mid[n] >= '0' && mid[n] <= '9') ++n;
+    mid.remove_prefix(n);
+    return n > 0;
+  };
+  if (mid.substr(0, 6) == "_stage" && !number("_stage")) return false;
+  return number("_iter") && mid.empty();
+}
+
 void check_output_paths(const StylizeArgs& a) {
   if (!writable_image_extension(a.output)) throw UsageError("--output: '" + a.output + "' must end in .png, .jpg or .jpeg");
   std::vector<Named> inputs = {{"--content", a.run.content}, {"--weights", a.run.weights}};
@@ -102,13 +123,11 @@ void check_output_paths(const StylizeArgs& a) {
   // The snapshots of --save-every: OUT_iterN.png and OUT_stageK_iterN.png beside the output.
   if (a.save_every > 0) {
     const fs::path out(a.output);
-    const std::regex pattern(std::regex_replace(out.stem().string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
-                             R"((_stage[0-9]+)?_iter[0-9]+)" +
-                             std::regex_replace(out.extension().string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)"));
+    const std::string out_dir = out.parent_path().empty() ? "." : out.parent_path().string();
     for (const Named& in : inputs) {
       const fs::path p(in.path);
-      if (std::regex_match(p.filename().string(), pattern) && same_file(p.parent_path().empty() ? "." : p.parent_path().string(),
-                                                                          out.parent_path().empty() ? "." : out.parent_path().string()))
+      if (is_snapshot_name(p.filename().string(), out.stem().string(), out.extension().string()) &&
+          same_file(p.parent_path().empty() ? "." : p.parent_path().string(), out_dir))
         throw UsageError("--save-every: the snapshots of --output " + a.output + " would write over the " + in.flag + " file " + in.path);
     }
   }
