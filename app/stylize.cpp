@@ -39,7 +39,9 @@ ReportImage report_image(const std::string& caption, const Tensor& host) {
   return ReportImage{caption, to_rgb8(host), host.shape().h, host.shape().w};
 }
 
-void save(const Tensor& img, const std::string& path) { save_image(path, to_rgb8(img), img.shape().h, img.shape().w); }
+void save(const Tensor& img, const std::string& path, int jpeg_quality) {
+  save_image(path, to_rgb8(img), img.shape().h, img.shape().w, jpeg_quality);
+}
 
 std::string snapshot_caption(int stage, int stages, int iteration) {
   return (stages > 1 ? "stage " + std::to_string(stage + 1) + ", iteration " : std::string("iteration ")) + std::to_string(iteration);
@@ -117,7 +119,7 @@ class Outputs : public StylizeObserver {
     const bool last = e.iteration == e.iterations && final_stage_;
     if (snapshot_due && !last) {
       Tensor img = e.image();
-      save(img, snapshot_path(a_.output, e.stage, e.stages, e.iteration));
+      save(img, snapshot_path(a_.output, e.stage, e.stages, e.iteration), a_.jpeg_quality);
       if (!a_.report.empty()) report_.snapshots.push_back(report_image(snapshot_caption(e.stage, e.stages, e.iteration), img));
     } else if (!a_.report.empty() && a_.save_every == 0 && final_stage_ && quarter(e.iteration)) {
       report_.snapshots.push_back(report_image(snapshot_caption(e.stage, e.stages, e.iteration), e.image()));  // a few, for the page
@@ -136,7 +138,7 @@ class Outputs : public StylizeObserver {
   // log and the report.
   void finish(const StylizeResult& r, const std::string& image_path, const std::string& summary,
               const std::vector<std::pair<std::string, std::string>>& options) {
-    save(r.image, image_path);
+    save(r.image, image_path, a_.jpeg_quality);
     std::error_code ec;
     if (r.end == StylizeResult::End::Done) std::filesystem::remove(partial_path(a_.output), ec);  // an earlier try's, now superseded
     if (r.checkpoint) save_checkpoint(a_.checkpoint.empty() ? default_checkpoint_path(a_.output) : a_.checkpoint, *r.checkpoint);

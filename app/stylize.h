@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "flags.h"
+#include "nst/image.h"
 #include "nst/stylizer.h"
 
 namespace nst::app {
@@ -14,6 +15,7 @@ struct StylizeArgs {
   StylizeOptions run;  // what the engine takes; run.weights empty: $NST_WEIGHTS, else weights/vgg19.h5
   std::string output, log, report, checkpoint;
   int print_every = 50, save_every = 0;
+  int jpeg_quality = kDefaultJpegQuality;  // for a .jpg --output and its snapshots
   std::string device = "auto";
   Precision precision = Precision::FP32;
   ConvAlgo conv_algo = ConvAlgo::Direct;

@@ -27,7 +27,7 @@ std::vector<F> table() {
   const StylizeOptions d;
   auto g = format_double;
   std::vector<F> t = {
-      {"--content", "FILE", "content image (PNG, JPEG, BMP, TGA)", [](O& o, V v) { o.run.content = v; },
+      {"--content", "FILE", "content image (JPEG, PNG, BMP, TGA)", [](O& o, V v) { o.run.content = v; },
        [](const O& o) { return o.run.content; }, true},
       {"--style", "FILE[,FILE..]", "style image(s)",
        [](O& o, V v) {
@@ -37,6 +37,8 @@ std::vector<F> table() {
        },
        [](const O& o) { return join(o.run.styles); }, true},
       {"--output", "FILE", "result, .png or .jpg; written only when complete", [](O& o, V v) { o.output = v; }, nullptr, true},
+      {"--jpeg-quality", "Q", "quality of a .jpg --output and its snapshots, 1-100 (default " + std::to_string(kDefaultJpegQuality) + ")",
+       [](O& o, V v) { o.jpeg_quality = int(parse_int(v, 1, 100)); }},
       {"--weights", "FILE.h5", "VGG19 weights (default: $NST_WEIGHTS, else weights/vgg19.h5)", [](O& o, V v) { o.run.weights = v; },
        [](const O& o) { return o.run.weights; }},
       {"--size", "N", "long side of the result in pixels (default " + std::to_string(d.size) + ")",

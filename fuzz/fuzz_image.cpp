@@ -1,4 +1,4 @@
-// nst::load_image on arbitrary bytes (stb_image's PNG/JPEG/BMP/TGA decoders behind our checks).
+// nst::load_image on arbitrary bytes: libjpeg-turbo, libpng, stb_image's BMP/TGA, and our EXIF parser.
 #include <cmath>
 #include <cstring>
 

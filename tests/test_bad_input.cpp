@@ -181,11 +181,11 @@ TEST_CASE("nst stylize: every bad input is one line on stderr naming it, the rig
   const BadImage images[] = {
       {"missing", "missing.png", "missing.png: no such file"},
       {"unreadable (mode 000)", "unreadable.png", "unreadable.png: cannot be read (Permission denied)", true},
-      {"zero bytes", "empty.png", "empty.png: not a readable image"},
-      {"truncated PNG", "truncated.png", "truncated.png: truncated or corrupt PNG (a chunk runs past the end of the file)"},
-      {"truncated JPEG", "truncated.jpg", "truncated.jpg: cannot decode image"},
-      {"a JPEG Huffman table of over 256 codes", "huffman.jpg", "huffman.jpg: corrupt JPEG (a Huffman table of more than 256 codes)"},
-      {"garbage after a PNG signature", "corrupt.png", "corrupt.png: truncated or corrupt PNG (a chunk runs past the end of the file)"},
+      {"zero bytes", "empty.png", "empty.png: empty file, not an image"},
+      {"truncated PNG", "truncated.png", "truncated.png: corrupt or truncated PNG (libpng: the file ends before the image does)"},
+      {"truncated JPEG", "truncated.jpg", "truncated.jpg: corrupt or truncated JPEG (libjpeg: Premature end of JPEG file)"},
+      {"a JPEG Huffman table of over 256 codes", "huffman.jpg", "huffman.jpg: corrupt or truncated JPEG (libjpeg: Bogus Huffman table definition)"},
+      {"garbage after a PNG signature", "corrupt.png", "corrupt.png: corrupt or truncated PNG (libpng: "},
       {"a text file named .png", "text.png", "text.png: not a readable image"},
       {"a 16-bit PGM (a format stb reads, we do not)", "grey16.pgm", "grey16.pgm: a PNM image; PNG, JPEG, BMP and TGA are supported"},
       {"a folder named .png", "folder.png", "folder.png: is a directory, not an image"},
@@ -196,7 +196,7 @@ TEST_CASE("nst stylize: every bad input is one line on stderr naming it, the rig
     cases.push_back({"style: " + b.what, "", fx.f(b.file), "", "", "", 1, b.message, b.permissions});
   }
   cases.push_back({"second style: a text file", "", fx.style + "," + fx.f("text.png"), "", "", "", 1, "text.png: not a readable image"});
-  cases.push_back({"init: a truncated PNG", "", "", "", "", " --init " + fx.f("truncated.png"), 1, "truncated.png: truncated or corrupt PNG"});
+  cases.push_back({"init: a truncated PNG", "", "", "", "", " --init " + fx.f("truncated.png"), 1, "truncated.png: corrupt or truncated PNG"});
   const Case more[] = {
       {"weights: not HDF5", "", "", fx.f("junk.h5"), "", "", 1, "junk.h5: not an HDF5 file"},
       {"weights: a folder", "", "", fx.f("folder.png"), "", "", 1, "folder.png: is a directory, not a weights file"},

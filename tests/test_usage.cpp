@@ -6,6 +6,7 @@
 #include <string>
 
 #include "nst/checkpoint.h"
+#include "nst/image.h"
 #include "stylize_fixture.h"
 
 using Catch::Contains;
@@ -293,4 +294,27 @@ TEST_CASE("nst_make_demo makes its folder", "[usage]") {
   Run r = run(std::string(NST_MAKE_DEMO) + " " + fx.path("new/demo"));
   CHECK(r.status == 0);
   CHECK(std::filesystem::exists(fx.path("new/demo/content.png")));
+}
+
+TEST_CASE("stylize --jpeg-quality sets a .jpg output's quality and a JPEG content photo is read upright", "[usage][images]") {
+  StylizeFixture fx;
+  // The content as an upright-looking JPEG stored sideways (EXIF orientation 6): the output keeps the
+  // upright aspect (32 wide, 16 high, so 64x32 at --size 64).
+  const std::string content = std::string(NST_FIXTURES) + "/images/orient_6.jpg";
+  const std::string base = fx.base + " --content " + content;
+  Run r = run(base + " --output " + fx.path("q95.jpg"));
+  REQUIRE(r.status == 0);
+  r = run(base + " --output " + fx.path("q10.jpg") + " --jpeg-quality 10");
+  REQUIRE(r.status == 0);
+  const nst::Tensor q95 = nst::load_image(fx.path("q95.jpg"));
+  CHECK(q95.shape().w == 64);
+  CHECK(q95.shape().h == 32);
+  CHECK(std::filesystem::file_size(fx.path("q10.jpg")) < std::filesystem::file_size(fx.path("q95.jpg")) / 2);
+  for (const char* bad : {" --jpeg-quality 0", " --jpeg-quality 101", " --jpeg-quality high"}) {
+    INFO(bad);
+    r = run(base + " --output " + fx.path("bad.jpg") + bad);
+    CHECK(r.status == 2);
+    CHECK_THAT(r.err, Contains("--jpeg-quality"));
+    CHECK_FALSE(std::filesystem::exists(fx.path("bad.jpg")));
+  }
 }

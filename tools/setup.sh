@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-packages=(build-essential cmake pkg-config libhdf5-dev catch2 libopenblas-openmp-dev libdnnl-dev libstb-dev)
+packages=(build-essential cmake pkg-config libhdf5-dev catch2 libopenblas-openmp-dev libdnnl-dev libstb-dev libjpeg62-turbo-dev libpng-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,8 @@
-// Images in and out (SPEC §3): 8-bit PNG/JPEG/BMP/TGA read as value/255 into a 1x3xHxW host tensor (grey
-// replicated to RGB, alpha dropped), resized with an antialiasing filter, and written as PNG or JPEG
-// through a temporary file, so a failure leaves no partial output.
+// Images in and out (SPEC §3): PNG (libpng), JPEG (libjpeg-turbo), BMP and TGA (stb_image) read into a
+// 1x3xHxW host tensor as value/255 (value/65535 for 16-bit PNG), grey replicated to RGB, alpha dropped,
+// palettes expanded, CMYK/YCCK JPEGs converted to RGB and a JPEG's EXIF orientation applied; resized with
+// an antialiasing filter; written as 8-bit PNG or JPEG through a temporary file, so a failure leaves no
+// partial output.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,7 +13,8 @@
 
 namespace nst {
 
-// Throws nst::Error naming the file and what is wrong (missing, not an image, truncated, too large).
+// The image upright, as a viewer shows it. Throws nst::Error naming the file and what is wrong (missing,
+// empty, not an image, truncated or corrupt with what libjpeg/libpng said, more than 2^28 pixels).
 Tensor load_image(const std::string& path);
 
 // Height and width with the long side `size` and the aspect ratio kept (the short side rounded, halves up).
@@ -33,7 +36,10 @@ void to_rgb8(const Tensor& host, std::uint8_t* out);  // the same into H*W*3 byt
 // Whether the output path's extension is one we write (.png, .jpg, .jpeg), checked before any work.
 bool writable_image_extension(const std::string& path);
 
-// Writes H*W*3 interleaved RGB bytes as PNG or JPEG (quality 95) by the extension, via PATH.tmp + rename.
-void save_image(const std::string& path, const std::vector<std::uint8_t>& rgb, int h, int w);
+// Writes H*W*3 interleaved RGB bytes as PNG or JPEG (of the quality given, 1-100; 4:4:4 chroma from 90
+// up) by the extension, via PATH.tmp + rename.
+constexpr int kDefaultJpegQuality = 95;
+void save_image(const std::string& path, const std::vector<std::uint8_t>& rgb, int h, int w,
+                int jpeg_quality = kDefaultJpegQuality);
 
 }  // namespace nst
