@@ -39,6 +39,7 @@ int info_command(const std::vector<std::string>& args) {
     std::printf("cpu convolutions: %s (3->64), %s (64->64)\n", cpu->conv_info({1, 3, 64, 64}, {64, 3, 3, 3}, false).c_str(),
                 cpu->conv_info({1, 64, 64, 64}, {64, 64, 3, 3}, false).c_str());
   }
+  std::printf("images: %s\n", image_libraries().c_str());
   if (p.built) std::printf("cuda: %s\n", p.versions.c_str());
   if (p.devices > 0) std::printf("cuda devices: %d\n", p.devices);
   else std::printf("cuda devices: none (%s)\n", p.reason.c_str());

@@ -428,6 +428,12 @@ Tensor load_image(const std::string& path) {
   return load_stb(file.get(), path);
 }
 
+std::string image_libraries() {
+  const int v = LIBJPEG_TURBO_VERSION_NUMBER;  // from jconfig.h: the headers built against
+  return "JPEG libjpeg-turbo " + std::to_string(v / 1000000) + "." + std::to_string(v / 1000 % 1000) + "." +
+         std::to_string(v % 1000) + ", PNG libpng " + png_get_libpng_ver(nullptr) + ", BMP/TGA stb_image";
+}
+
 bool writable_image_extension(const std::string& path) {
   std::string e = lower_extension(path);
   return e == ".png" || e == ".jpg" || e == ".jpeg";

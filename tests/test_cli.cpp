@@ -71,6 +71,8 @@ TEST_CASE("nst info reports the backends and falls back with a reason when there
   CHECK(r.status == 0);
   CHECK_THAT(r.out, Contains("backends: cpu"));
   CHECK_THAT(r.out, Contains("cuda devices: "));
+  CHECK_THAT(r.out, Contains("images: JPEG libjpeg-turbo 2."));
+  CHECK_THAT(r.out, Contains(", PNG libpng 1.6."));
 }
 
 TEST_CASE("nst_make_weights writes a file that nst info summarises, bad weights exit 1 with one line", "[cli]") {

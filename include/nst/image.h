@@ -33,6 +33,9 @@ Tensor noise_image(int h, int w, unsigned long long seed);
 std::vector<std::uint8_t> to_rgb8(const Tensor& host);
 void to_rgb8(const Tensor& host, std::uint8_t* out);  // the same into H*W*3 bytes at `out`
 
+// The decoders and their versions, for nst info: "JPEG libjpeg-turbo 2.1.5, PNG libpng 1.6.39, BMP/TGA stb_image".
+std::string image_libraries();
+
 // Whether the output path's extension is one we write (.png, .jpg, .jpeg), checked before any work.
 bool writable_image_extension(const std::string& path);
 
