@@ -3,8 +3,9 @@
 namespace nst::kernels {
 
 // One thread per pixel: three coalesced plane loads, three bytes stored at 3i..3i+2, so a warp writes 96
-// consecutive bytes. nvcc may fuse v * 255 + 0.5 into one FMA where the CPU backend rounds twice; checked
-// over every float in [0,1], the floor of the two never differs, so bytes match the CPU exactly.
+// consecutive bytes. nvcc may fuse v * 255 + 0.5 into one FMA where the CPU backend rounds twice; over every
+// float in [0,1] the floor of the two never differs (tests/kernels/test_to_rgb8.cpp checks all of them), so
+// the bytes match the CPU's exactly.
 static __global__ void to_rgb8(const float* X, unsigned char* out, std::size_t plane) {
   std::size_t stride = std::size_t(blockDim.x) * gridDim.x;
   for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < plane; i += stride) {

@@ -132,7 +132,9 @@ class Lbfgs final : public Optimizer {
       be_.copy(X, x_try_);
       be_.axpy(float(t), d_, x_try_);
       LossValues L = f_(x_try_, g_try_);
-      if (std::isfinite(L.total) && L.total <= L_.total + c1 * t * gtd) {
+      // Armijo, and strictly lower: at a minimum the trial point rounds back to X (or the decrease to
+      // below an ulp of L) and L(X + t d) == L would pass the bound forever without moving.
+      if (std::isfinite(L.total) && L.total <= L_.total + c1 * t * gtd && L.total < L_.total) {
         accept(X, t, L);
         return true;
       }

@@ -63,9 +63,8 @@ TEST_CASE("the CPU picks oneDNN for channels in 16s and keeps one blocked copy p
     CHECK_THAT(be->conv_info({1, 3, 32, 32}, {64, 3, 3, 3}, false), Catch::Matchers::StartsWith("direct avx-512"));
   CHECK_THAT(make_cpu_backend(true)->conv_info({1, 64, 32, 32}, {64, 64, 3, 3}, false), Catch::Matchers::Contains("blas only"));
   if (!why.empty()) {
-    WARN("oneDNN not used here: " << why);
     CHECK_THAT(vgg, Catch::Matchers::Contains(why));
-    return;
+    NST_SKIP("oneDNN not used here (" << why << "): its paths are not checked");
   }
   CHECK_THAT(vgg, Catch::Matchers::StartsWith("onednn "));
   CHECK_THAT(make_cpu_backend(false, ConvAlgo::Winograd)->conv_info({1, 64, 32, 32}, {64, 64, 3, 3}, true), Catch::Matchers::Contains("wino"));

@@ -459,10 +459,7 @@ TEST_CASE("fetch_weights downloads, verifies, converts, and reuses a verified do
 }
 
 TEST_CASE("fetch_weights with the real curl resumes a partial download (file:// URL)", "[fetch][convert]") {
-  if (run("command -v curl").status != 0) {
-    WARN("curl is not on PATH: skipped");
-    return;
-  }
+  if (run("command -v curl").status != 0) NST_SKIP("curl is not on PATH");
   TempDir tmp("fetch");
   LocalSource l = local_source(kMiniKeras);
   l.url = "file://" + fs::absolute(kMiniKeras).lexically_normal().string();

@@ -321,10 +321,7 @@ TEST_CASE("a 50-megapixel JPEG decodes with no full-size copy beside its tensor"
 TEST_CASE("real photos and artworks from Debian packages load as Pillow reads them", "[images]") {
   const char* env = std::getenv("NST_REAL_IMAGES");
   const std::string folder = env && *env ? env : NST_REAL_IMAGES;
-  if (!fs::exists(folder + "/.complete")) {
-    WARN("real images not installed: run bash tools/real_images.sh " + folder);
-    return;
-  }
+  if (!fs::exists(folder + "/.complete")) NST_SKIP("real images not installed: run bash tools/real_images.sh " + folder);
   struct Row {
     const char* name;
     int w, h;

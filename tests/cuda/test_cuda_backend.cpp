@@ -8,11 +8,11 @@ using namespace nst;
 
 namespace {
 
-// The CUDA backend, or nullptr after a WARN that ctest turns into "skipped".
-std::unique_ptr<Backend> cuda_or_skip(Precision p = Precision::FP32) {
+// The CUDA backend, or nullptr with the reason in `why` (the caller then NST_SKIPs).
+std::unique_ptr<Backend> cuda_or_null(std::string& why, Precision p = Precision::FP32) {
   CudaProbe probe = probe_cuda();
   if (probe.devices == 0) {
-    WARN("no CUDA device: " << probe.reason);
+    why = "no CUDA device: " + probe.reason;
     return nullptr;
   }
   return make_cuda_backend(0, p);
@@ -27,8 +27,9 @@ std::vector<float> run(Backend& be, const Tensor& host_in, const std::function<v
 }  // namespace
 
 TEST_CASE("CUDA ops match the CPU backend in FP32", "[gpu]") {
-  auto gpu = cuda_or_skip();
-  if (!gpu) return;
+  std::string why;
+  auto gpu = cuda_or_null(why);
+  if (!gpu) NST_SKIP(why);
   auto cpu = make_cpu_backend();
   for (auto [C, O, H, W] : {std::tuple{3, 64, 37, 41}, std::tuple{64, 128, 32, 32}, std::tuple{256, 256, 17, 9}}) {
     DYNAMIC_SECTION("conv " << C << "->" << O << " at " << H << "x" << W) {
@@ -51,8 +52,9 @@ TEST_CASE("CUDA ops match the CPU backend in FP32", "[gpu]") {
 
 TEST_CASE("a whole evaluation on CUDA matches the CPU backend (FP32 1e-5, TF32 1e-2)", "[gpu]") {
   for (Precision p : {Precision::FP32, Precision::TF32}) {
-    auto gpu = cuda_or_skip(p);
-    if (!gpu) return;
+    std::string why;
+    auto gpu = cuda_or_null(why, p);
+    if (!gpu) NST_SKIP(why);
     auto cpu = make_cpu_backend();
     Weights w = synthetic_weights({16, 32, 64, 64, 64}, 11, torchvision_normalization());
     LossConfig cfg;

@@ -53,10 +53,7 @@ TEST_CASE("status checks name the call, the status and the place", "[cuda]") {
 }
 
 TEST_CASE("without a device, allocation and context creation fail with an error, not a crash", "[cuda]") {
-  if (probe_cuda().devices > 0) {
-    WARN("a CUDA device is present: the no-device paths are not exercised here");
-    return;
-  }
+  if (probe_cuda().devices > 0) NST_SKIP("a CUDA device is present: the no-device paths are not exercised here");
   CHECK_THROWS_WITH(cuda::DeviceBuffer<float>(1024), Contains("cudaMalloc failed: ") && Contains("at src/cuda/context.cu:"));
   CHECK_THROWS_WITH(cuda::CudaContext(0, false), Contains("cudaSetDevice(device) failed"));
   CHECK_THROWS_AS(make_cuda_backend(0, Precision::FP32), Error);
