@@ -120,20 +120,27 @@ TEST_CASE("video frames: a frame warm-started from the previous result reaches t
   };
   const std::string f1 = (fx.dir.path / "frames" / "f1.png").string(), f2 = (fx.dir.path / "frames" / "f2.png").string();
   REQUIRE(run(common + " --content " + f1 + " --iterations 30 --output " + fx.dir.file("r1.png")).status == 0);
-  REQUIRE(run(common + " --content " + f2 + " --iterations 30 --output " + fx.dir.file("cold.png") + " --log " + fx.dir.file("cold.csv")).status == 0);
+  REQUIRE(run(common + " --content " + f2 + " --iterations 60 --output " + fx.dir.file("cold.png") + " --log " + fx.dir.file("cold.csv")).status == 0);
   REQUIRE(run(common + " --content " + f2 + " --iterations 30 --init " + fx.dir.file("r1.png") + " --output " +
               fx.dir.file("warm.png") + " --log " + fx.dir.file("warm.csv")).status == 0);
   std::vector<double> cold = log_totals(fx.dir.file("cold.csv")), warm = log_totals(fx.dir.file("warm.csv"));
-  REQUIRE(cold.size() == 31);
-  std::size_t reach = warm.size();
-  for (std::size_t i = 0; i < warm.size(); ++i)
-    if (warm[i] <= cold.back()) {
-      reach = i;
-      break;
-    }
-  WARN("frame 2: cold start reaches " << cold.back() << " in 30 iterations; warm start from frame 1's result reaches it in "
-                                      << reach << " (starting at " << warm[0] << " vs " << cold[0] << ")");
-  CHECK(reach < 30);
+  REQUIRE(cold.size() == 61);
+  REQUIRE(warm.size() == 31);
+  // The warm start begins far below the cold one (frame 1's result already carries the style), so "reaches
+  // the cold run's final loss" would hold at row 0. The target is instead 0.7 of the warm start's own first
+  // loss: below where it starts, and the cold run must get there too; the warm run must get there sooner.
+  const double target = 0.7 * warm[0];
+  auto reach = [target](const std::vector<double>& t) {
+    for (std::size_t i = 0; i < t.size(); ++i)
+      if (t[i] <= target) return i;
+    return t.size();
+  };
+  const std::size_t warm_reach = reach(warm), cold_reach = reach(cold);
+  WARN("frame 2: target " << target << " (0.7 of the warm start's " << warm[0] << "); the cold start (from " << cold[0]
+                          << ") reaches it in " << cold_reach << " iterations, the warm start in " << warm_reach);
+  CHECK(warm_reach > 0);
+  CHECK(cold_reach < cold.size());
+  CHECK(warm_reach < cold_reach);
 
   // The batch does the chaining itself: frame k starts from frame k-1's output.
   Run b = run(kNst + " batch --frames " + (fx.dir.path / "frames").string() + " --output-dir " + fx.dir.file("video") +

@@ -56,6 +56,38 @@ Compare compare(const A& a, const B& b) {
   return c;
 }
 
+// Element by element: every |a_i - b_i| <= atol + rtol |b_i| (atol = rtol = 0: bit-exact), naming the
+// first element that is not and counting the others. For ops that are exact or nearly so, where a global
+// relative L2 would hide one wrong element among thousands.
+template <typename A, typename B>
+std::string each_close(const A& a, const B& b, double atol, double rtol) {
+  if (a.size() != b.size()) return "sizes differ: " + std::to_string(a.size()) + " vs " + std::to_string(b.size());
+  std::size_t bad = 0, first = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!(std::abs(double(a[i]) - double(b[i])) <= atol + rtol * std::abs(double(b[i]))) && bad++ == 0) first = i;
+  if (bad == 0) return "";
+  return std::to_string(bad) + " of " + std::to_string(a.size()) + " elements differ; first at " + std::to_string(first) +
+         ": " + std::to_string(double(a[first])) + " vs " + std::to_string(double(b[first]));
+}
+#define NST_CHECK_EACH(a, b, atol, rtol)                       \
+  do {                                                         \
+    const std::string each_ = ::nst::test::each_close(a, b, atol, rtol); \
+    INFO(each_);                                               \
+    CHECK(each_.empty());                                      \
+  } while (0)
+
+// A buffer for an op that adds its gradient into it, of the increment's own scale: random values of the
+// increment's RMS. (A buffer 1000x larger would hide a 1% error in the increment at a 1e-5 tolerance.)
+template <typename V>
+Tensor increment_scale_buffer(Shape s, std::uint32_t seed, const V& increment) {
+  double sq = 0;
+  for (double v : increment) sq += v * v;
+  const float rms = float(std::sqrt(sq / double(increment.size())));
+  Tensor t = random_tensor(s, seed);
+  for (std::size_t i = 0; i < t.numel(); ++i) t.data()[i] *= rms;
+  return t;
+}
+
 #define NST_CHECK_CLOSE(a, b, tol)            \
   do {                                        \
     auto cmp_ = ::nst::test::compare(a, b);   \
