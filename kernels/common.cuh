@@ -56,6 +56,9 @@ void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, 
   cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess)
     throw ::nst::Error(std::string("launch of ") + name + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
+#if !defined(__CUDACC__)
+  ::nst::emu::record_launch(name);
+#endif
 }
 
 // Sum over the 32 lanes of a warp; every lane gets the total.

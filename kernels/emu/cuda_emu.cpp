@@ -2,11 +2,15 @@
 #include "cuda_emu.h"
 
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace nst::emu {
@@ -156,6 +160,27 @@ void run_block(Block& b) {
 }
 
 }  // namespace
+
+namespace {
+
+// The kernels this process ran, written to $NST_EMU_LAUNCH_LOG/<pid>.txt when it exits.
+struct LaunchLog {
+  std::set<std::string> names;
+  ~LaunchLog() {
+    const char* dir = std::getenv("NST_EMU_LAUNCH_LOG");
+    if (!dir || !*dir || names.empty()) return;
+    std::ofstream out(std::string(dir) + "/" + std::to_string(::getpid()) + ".txt");
+    for (const std::string& n : names) out << n << "\n";
+  }
+};
+LaunchLog g_launches;
+
+}  // namespace
+
+void record_launch(const char* name) {
+  std::string n(name);
+  g_launches.names.insert(n.substr(0, n.find('<')));  // pool_forward<max> is the kernel pool_forward
+}
 
 cudaError_t launch(dim3 grid, dim3 block, std::size_t dynamic_shared_bytes, const std::function<void()>& body) {
   unsigned threads = block.x * block.y * block.z;

@@ -46,6 +46,11 @@ constexpr std::size_t kMaxSharedBytes = 48 * 1024;
 // refuse (empty grid or block, more than 1024 threads, more than 48 KiB of dynamic shared memory).
 cudaError_t launch(dim3 grid, dim3 block, std::size_t dynamic_shared_bytes, const std::function<void()>& body);
 
+// Notes that the kernel `name` ran to completion (launch() in common.cuh calls it). With
+// $NST_EMU_LAUNCH_LOG set to a folder, the process writes the names it ran there at exit, one file per
+// process: tests/check_kernel_tests.cmake proves from them that every __global__ ran in CI.
+void record_launch(const char* name);
+
 void syncthreads();
 void syncwarp();
 void* dynamic_shared();  // the launch's dynamic shared memory, zero-filled per block
