@@ -8,6 +8,7 @@
 #include <map>
 
 #include "convert/convert.h"
+#include "nst/checkpoint.h"
 #include "nst/error.h"
 #include "nst/image.h"
 #include "nst/weights.h"
@@ -22,6 +23,7 @@ TEST_CASE("every fuzz corpus file, regress seeds included, gives a result or one
       {"fuzz_pth", [](const std::string& p) { nst::read_pth(p); }},
       {"fuzz_caffemodel", [](const std::string& p) { nst::read_caffemodel(p); }},
       {"fuzz_keras", [](const std::string& p) { nst::read_keras_h5(p); }},
+      {"fuzz_checkpoint", [](const std::string& p) { nst::load_checkpoint(p); }},
   };
   const fs::path corpus = fs::path(NST_SOURCE_DIR) / "fuzz" / "corpus";
   int files = 0, regress = 0, refused = 0;

@@ -46,4 +46,4 @@ for f in "${files[@]}"; do
 done
 rm -rf debs
 touch .complete
-echo "real test images in $dir: $(ls "$dir" | wc -l) files"
+echo "real test images in $dir: $(ls | wc -l) files"
