@@ -116,7 +116,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (H5Fis_hdf5(path.c_str()) <= 0) r.fail("not a checkpoint (not an HDF5 file)");
   H5Id f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!f.valid()) r.fail("cannot be opened (truncated or corrupt)");
-  if (r.string(f.get(), "format") != kFormat) r.fail("not an nst checkpoint");
+  if (H5Aexists(f.get(), "format") <= 0 || r.string(f.get(), "format") != kFormat)
+    r.fail("not an nst checkpoint (an HDF5 file without nst's format attribute: weights, or another program's)");
   if (int v = r.integer(f.get(), "format_version"); v != kVersion) r.fail("checkpoint version " + std::to_string(v) + ", this build reads " + std::to_string(kVersion));
   Checkpoint c;
   c.stage = r.integer(f.get(), "stage");
@@ -139,8 +140,16 @@ Checkpoint load_checkpoint(const std::string& path) {
   if (!state.valid()) r.fail("missing group 'optimizer'");
   int count = r.integer(state.get(), "count");
   if (count < 0 || count > 20000) r.fail("implausible optimizer state");
-  for (int i = 0; i < count; ++i)
-    c.optimizer.tensors.push_back({r.string(state.get(), ("name" + std::to_string(i)).c_str()), r.tensor(state.get(), "t" + std::to_string(i))});
+  for (int i = 0; i < count; ++i) {
+    const std::string name = r.string(state.get(), ("name" + std::to_string(i)).c_str()), t = "t" + std::to_string(i);
+    // Adam's m, v; or L-BFGS's pairs s0, y0, s1, y1, ... oldest first (what Optimizer::state() writes).
+    const bool adam = count == 2 && name == (i == 0 ? "m" : "v");
+    const bool lbfgs = count % 2 == 0 && name == (i % 2 == 0 ? "s" : "y") + std::to_string(i / 2);
+    if (!adam && !lbfgs) r.fail("optimizer state '" + name + "' (" + t + ") is neither Adam's m, v nor L-BFGS's s/y pairs");
+    Tensor x = r.tensor(state.get(), t);
+    if (x.shape() != c.X.shape()) r.fail("optimizer state '" + name + "' is " + x.shape().str() + ", the image is " + c.X.shape().str());
+    c.optimizer.tensors.push_back({name, std::move(x)});
+  }
   // The log's rows (absent from checkpoints of earlier builds: the resumed log then starts where they left off).
   if (H5Lexists(f.get(), "history", H5P_DEFAULT) > 0) {
     H5Id ds(H5Dopen2(f.get(), "history", H5P_DEFAULT), H5Dclose);
