@@ -312,9 +312,16 @@ int batch_command(const std::vector<std::string>& args) {
   StylizeArgs base;
   stylize_flags().parse(f.stylize_args, base);
   std::error_code ec;
+  const bool created = !fs::exists(f.output_dir, ec);
   fs::create_directories(f.output_dir, ec);
   if (!fs::is_directory(f.output_dir)) throw Error(f.output_dir + ": cannot create the output folder");
-  std::vector<Row> rows = all_rows(f, base);  // every output checked before any work
+  std::vector<Row> rows;
+  try {
+    rows = all_rows(f, base);  // every output checked before any work
+  } catch (...) {
+    if (created) fs::remove(f.output_dir, ec);  // a batch that cannot start leaves no folder behind
+    throw;
+  }
   if (!f.devices.empty()) return spawn_workers(args, split(f.devices, ','));
   SignalGuard signals;  // an interrupt between rows stops the batch after the next row's first iteration
 

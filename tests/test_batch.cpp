@@ -12,6 +12,7 @@ using Catch::Contains;
 using nst::test::Run;
 using nst::test::run;
 using nst::test::TempDir;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -209,4 +210,60 @@ TEST_CASE("batch: every output stays inside --output-dir, escapes, symlinks out 
   CHECK(fs::exists(out + "/logs/a.csv"));
   CHECK(fs::exists(out + "/real/b.png"));
   CHECK(fs::is_empty(outside));
+}
+
+TEST_CASE("batch --contents --styles writes every content in every style as <content>__<style>.png", "[batch]") {
+  BatchFixture fx;
+  const fs::path contents = fx.dir.path / "contents", styles = fx.dir.path / "styles";
+  fs::create_directories(contents);
+  fs::create_directories(styles);
+  fs::copy_file(fx.dir.file("content.png"), contents / "a.png");
+  fs::copy_file(fx.dir.file("style.png"), contents / "b.PNG");  // extensions in any case
+  fs::copy_file(std::string(NST_FIXTURES) + "/images/orient_6.jpg", contents / "c.jpeg");  // shown 32x16
+  std::ofstream(contents / "notes.txt") << "not an image, not a row";
+  fs::copy_file(fx.dir.file("style.png"), styles / "s1.png");
+  fs::copy_file(fx.dir.file("content.png"), styles / "s2.png");
+  const std::string tail = " --device cpu --weights " + fx.dir.file("w.h5") + " --size 32 --iterations 2 --print-every 0";
+  const std::string out = fx.dir.file("grid");
+  Run r = run(kNst + " batch --contents " + contents.string() + " --styles " + styles.string() + " --output-dir " + out + tail);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.err, Contains("6 done, 0 skipped, 0 failed"));
+  for (const char* c : {"a", "b", "c"})
+    for (const char* s : {"s1", "s2"}) {
+      const std::string path = out + "/" + c + "__" + s + ".png";
+      INFO(path);
+      REQUIRE(fs::exists(path));
+      const nst::Tensor t = nst::load_image(path);
+      CHECK(t.shape().w == 32);  // the long side; c.jpeg is landscape once its EXIF orientation is applied
+    }
+  CHECK(nst::load_image(out + "/c__s1.png").shape().h == 16);
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(out)) files += e.path().extension() == ".png";
+  CHECK(files == 6);
+  // Run again: every output exists, so every row is skipped and nothing is redone.
+  r = run(kNst + " batch --contents " + contents.string() + " --styles " + styles.string() + " --output-dir " + out + tail);
+  CHECK(r.status == 0);
+  CHECK_THAT(r.err, Contains("0 done, 6 skipped, 0 failed"));
+
+  struct Case {
+    std::string args, message;
+    int status;
+  };
+  fs::create_directories(fx.dir.path / "empty");
+  const Case errors[] = {
+      {" --contents " + contents.string(), "batch: --contents needs --styles DIR", 2},
+      {" --contents " + contents.string() + " --styles " + styles.string() + " --manifest " + fx.dir.file("rows.csv"),
+       "batch: give exactly one of --manifest FILE.csv, --contents DIR --styles DIR, or --frames DIR", 2},
+      {" --contents " + fx.dir.file("no_such") + " --styles " + styles.string(), fx.dir.file("no_such") + ": not a folder", 1},
+      {" --contents " + contents.string() + " --styles " + (fx.dir.path / "empty").string(),
+       (fx.dir.path / "empty").string() + ": no images (.png, .jpg, .bmp, .tga) in it", 1},
+  };
+  for (const Case& c : errors) {
+    INFO(c.args);
+    r = run(kNst + " batch --output-dir " + fx.dir.file("never") + c.args + tail);
+    CHECK(r.status == c.status);
+    CHECK_THAT(r.err, Contains(c.message));
+    CHECK_FALSE(fs::exists(fx.dir.file("never")));
+  }
 }
