@@ -367,3 +367,42 @@ TEST_CASE("real photos and artworks from Debian packages load as Pillow reads th
   CHECK(load_error(folder + "/truncated.jpg") ==
         folder + "/truncated.jpg: corrupt or truncated JPEG (libjpeg: Premature end of JPEG file)");
 }
+
+TEST_CASE("resize_image: bit-exact at the same size, constant stays constant, no aliasing when shrinking", "[images]") {
+  const Tensor noise = nst::noise_image(37, 53, 5);
+  CHECK(nst::resize_image(noise, 37, 53).to_vector() == noise.to_vector());
+  for (auto [h, w] : {std::pair{9, 13}, std::pair{80, 111}, std::pair{37, 20}}) {
+    INFO(h << "x" << w);
+    Tensor flat = Tensor::host({1, 3, 37, 53});
+    for (std::size_t i = 0; i < flat.numel(); ++i) flat.data()[i] = 0.25f + 0.25f * float(i / (37 * 53));  // per channel
+    const Tensor r = nst::resize_image(flat, h, w);
+    REQUIRE(r.shape().h == h);
+    REQUIRE(r.shape().w == w);
+    const std::size_t plane = std::size_t(h) * w;
+    for (int c = 0; c < 3; ++c) {
+      INFO("channel " << c);
+      double worst = 0;
+      for (std::size_t i = 0; i < plane; ++i) worst = std::max(worst, std::abs(double(r.data()[c * plane + i]) - (0.25 + 0.25 * c)));
+      CHECK(worst < 1e-5);
+    }
+  }
+  // A one-pixel checkerboard shrunk 4x: an area or antialiasing filter gives its mean, 0.5, everywhere;
+  // nearest neighbour or plain bilinear would give 0s and 1s (aliasing).
+  Tensor checker = Tensor::host({1, 3, 64, 64});
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < 64; ++y)
+      for (int x = 0; x < 64; ++x) checker.data()[(c * 64 + y) * 64 + x] = float((x + y) % 2);
+  const Tensor small = nst::resize_image(checker, 16, 16);
+  double worst = 0;
+  for (std::size_t i = 0; i < small.numel(); ++i) worst = std::max(worst, std::abs(double(small.data()[i]) - 0.5));
+  INFO("largest distance from 0.5: " << worst);
+  CHECK(worst < 0.05);
+  // Enlarging keeps a smooth ramp's values between its neighbours' (no ringing beyond a few percent).
+  Tensor ramp = Tensor::host({1, 3, 8, 8});
+  for (std::size_t i = 0; i < ramp.numel(); ++i) ramp.data()[i] = float(i % 8) / 7.f;
+  const Tensor big = nst::resize_image(ramp, 8, 29);
+  for (std::size_t i = 0; i < big.numel(); ++i) {
+    CHECK(big.data()[i] >= -0.03f);
+    CHECK(big.data()[i] <= 1.03f);
+  }
+}
