@@ -12,6 +12,7 @@
 #include "nst/image.h"
 #include "nst/weights.h"
 #include "run_util.h"
+#include "test_util.h"
 #include "stylize_fixture.h"
 
 using Catch::Contains;
@@ -350,4 +351,53 @@ TEST_CASE("stylize --preserve-colors histogram gives the result the content's co
   // Measured: 0.157 without, 0.086 with (the style's mean is 0.343 away). Grams carry colour only through
   // its correlations, so the mean moves part of the way; 0.7 leaves room for threading's rounding.
   CHECK(d_hist < 0.7 * d_plain);
+}
+
+TEST_CASE("nst weights convert from the command line: .pth and .caffemodel, --source, and its errors", "[cli][weights]") {
+  nst::test::TempDir dir("convert");
+  const std::string pth = std::string(NST_FIXTURES) + "/pth/mini_zip.pth";
+  const std::string caffe = std::string(NST_FIXTURES) + "/caffe_keras/mini_v2.caffemodel";
+  struct Case {
+    std::string args, out, input;  // what nst info then says of the file's preprocessing
+  };
+  const Case cases[] = {
+      {pth, "tv.h5", "input: RGB, scale 1, mean 0.485 0.456 0.406, std 0.229 0.224 0.225"},
+      {pth + " --source caffe", "pth_caffe.h5", "input: BGR, scale 255, mean 103.939 116.779 123.68, std 1 1 1"},
+      {caffe, "caffe.h5", "input: BGR, scale 255, mean 103.939 116.779 123.68, std 1 1 1"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.args);
+    Run r = run(kNst + " weights convert " + c.args + " " + dir.file(c.out));
+    REQUIRE(r.status == 0);
+    CHECK(r.out == "wrote " + dir.file(c.out) + "\n");
+    r = run(kNst + " info --weights " + dir.file(c.out));
+    CHECK(r.status == 0);
+    CHECK_THAT(r.out, Contains(c.input));
+  }
+  // The same .pth as torchvision or as Caffe weights: the same tensors, other preprocessing.
+  const nst::Weights tv = nst::load_weights(dir.file("tv.h5")), as_caffe = nst::load_weights(dir.file("pth_caffe.h5"));
+  for (std::size_t i = 0; i < tv.convs.size(); ++i) {
+    CHECK(tv.convs[i].weight == as_caffe.convs[i].weight);
+    CHECK(tv.convs[i].bias == as_caffe.convs[i].bias);
+  }
+  CHECK(tv.norm.bgr != as_caffe.norm.bgr);
+
+  struct Error {
+    std::string args, message;
+    int status;
+  };
+  const Error errors[] = {
+      {pth + " " + dir.file("x.h5") + " --source bogus", "nst: --source: expected torchvision, caffe or keras, got 'bogus'\n", 2},
+      {pth, "nst: usage: nst weights convert IN.{pth,caffemodel,h5} OUT.h5 [--source torchvision|caffe|keras]\n", 2},
+      {std::string(NST_FIXTURES) + "/pth/truncated_zip.pth " + dir.file("x.h5"),
+       "nst: " + std::string(NST_FIXTURES) + "/pth/truncated_zip.pth: truncated or corrupt zip archive (no end-of-central-directory record)\n", 1},
+      {dir.file("none.pth") + " " + dir.file("x.h5"), "nst: " + dir.file("none.pth") + ": no such file\n", 1},
+  };
+  for (const Error& e : errors) {
+    INFO(e.args);
+    Run r = run(kNst + " weights convert " + e.args);
+    CHECK(r.status == e.status);
+    CHECK(r.err == e.message);
+    CHECK_FALSE(std::filesystem::exists(dir.file("x.h5")));
+  }
 }

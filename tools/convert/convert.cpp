@@ -42,7 +42,7 @@ Source parse_source(const std::string& name) {
   if (name == "torchvision") return Source::Torchvision;
   if (name == "caffe") return Source::Caffe;
   if (name == "keras") return Source::Keras;
-  throw UsageError("--source: expected torchvision, caffe or keras, got '" + name + "'");
+  throw UsageError("expected torchvision, caffe or keras, got '" + name + "'");  // the flag table names --source
 }
 
 void convert_weights(const std::string& in, const std::string& out, const std::string& source) {
