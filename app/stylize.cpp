@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "host.h"
 #include "loss_log.h"
+#include "nst/checkpoint.h"
 #include "nst/device.h"
 #include "nst/error.h"
 #include "nst/image.h"
@@ -194,12 +195,7 @@ std::string default_weights() {
 std::unique_ptr<Backend> choose_backend(const std::string& device, Precision precision, ConvAlgo conv_algo) {
   BackendChoice choice = make_backend(device, precision, conv_algo);
   if (!choice.note.empty()) std::fprintf(stderr, "nst: %s\n", choice.note.c_str());
-  // Flags the chosen backend has no use for: said once, not silently ignored.
-  const bool cpu = choice.backend->device() == Device::Host;
-  if (cpu && precision != Precision::FP32)
-    std::fprintf(stderr, "nst: --precision %s applies to CUDA devices; the CPU backend computes in fp32\n", name(precision));
-  if (!cpu && conv_algo != ConvAlgo::Direct)
-    std::fprintf(stderr, "nst: --conv-algo %s applies to the CPU backend; on CUDA the convolution plans choose cuDNN's algorithms\n", name(conv_algo));
+  for (const std::string& line : choice.unused) std::fprintf(stderr, "nst: %s\n", line.c_str());  // said once, not ignored
   return std::move(choice.backend);
 }
 
@@ -207,7 +203,12 @@ int stylize(StylizeArgs a, Session& session) {
   a.run.weights = find_weights(a.run.weights);
   if (a.checkpoint.empty()) a.checkpoint = a.run.resume;  // a resumed run goes on checkpointing to the file it continues
   if (a.run.lr <= 0) a.run.lr = a.run.optimizer == OptimizerKind::Adam ? kAdamLr : kLbfgsLr;  // the value used, in the report
+  // A --resume that is no checkpoint at all is said first, in load_checkpoint's one line (before the
+  // output checks, which would otherwise object to checkpointing onto it).
+  if (!a.run.resume.empty() && !is_checkpoint(a.run.resume)) load_checkpoint(a.run.resume);
   check_output_paths(a);
+  if (a.jpeg_quality != kDefaultJpegQuality && !is_jpeg_path(a.output))
+    std::fprintf(stderr, "nst: --jpeg-quality applies to .jpg outputs; %s is written as PNG\n", a.output.c_str());
   Stylization job(session, a.run);
   const MemoryPlan plan = job.plan();  // before the first line: a run that cannot fit ends with that one line
   Backend& be = session.backend();

@@ -41,7 +41,9 @@ int run_bench(const BenchOptions& o) {
   using namespace bench;
   BackendChoice choice = make_backend(o.device, o.precision, o.conv_algo);
   if (!choice.note.empty()) std::fprintf(stderr, "nst: %s\n", choice.note.c_str());
+  for (const std::string& line : choice.unused) std::fprintf(stderr, "nst: %s\n", line.c_str());
   Backend& be = *choice.backend;
+  const Precision precision = choice.precision;  // what runs, not what was asked (fp32 on the CPU)
   const bool host = be.device() == Device::Host;
   const int samples = o.samples > 0 ? o.samples : host ? 5 : 20;
 
@@ -62,7 +64,7 @@ int run_bench(const BenchOptions& o) {
 
   Results r;
   r.device = be.name();
-  r.precision = name(o.precision);
+  r.precision = name(precision);
   r.threads = cpu_threads();
   if (host) {
     const CpuTimes t0 = cpu_times();
@@ -82,7 +84,7 @@ int run_bench(const BenchOptions& o) {
     const GpuPeak g = gpu_peak(index);
     r.device_name = g.name;
     r.memory_kind = "device memory taken while the iteration ran (cudaMemGetInfo before and after)";
-    const bool tf32 = o.precision == Precision::TF32;
+    const bool tf32 = precision == Precision::TF32;
     r.peak.gflops = o.peak > 0 ? o.peak : tf32 ? g.tf32_gflops : g.fp32_gflops;
     r.peak.gflops_source = o.peak > 0 ? "--peak" : tf32 ? g.tf32_source : g.fp32_source;
     r.peak.gbs = o.bandwidth > 0 ? o.bandwidth : g.gbs;
@@ -99,7 +101,7 @@ int run_bench(const BenchOptions& o) {
   std::printf("peak: %.1f GFLOP/s (%s); %.1f GB/s (%s)\n\n", r.peak.gflops, r.peak.gflops_source.c_str(), r.peak.gbs, r.peak.gbs_source.c_str());
   if (!host) {
     bool ok = true;
-    r.validation = validate(be, weights, cfg, o.precision == Precision::TF32 ? 5e-2 : 1e-3, ok);
+    r.validation = validate(be, weights, cfg, precision == Precision::TF32 ? 5e-2 : 1e-3, ok);
     std::printf("validation %s\n\n", r.validation.c_str());
     if (!ok) std::fprintf(stderr, "nst: warning: %s: %s\n", be.name().c_str(), r.validation.c_str());
   }

@@ -434,6 +434,11 @@ std::string image_libraries() {
          std::to_string(v % 1000) + ", PNG libpng " + png_get_libpng_ver(nullptr) + ", BMP/TGA stb_image";
 }
 
+bool is_jpeg_path(const std::string& path) {
+  const std::string e = lower_extension(path);
+  return e == ".jpg" || e == ".jpeg";
+}
+
 bool writable_image_extension(const std::string& path) {
   std::string e = lower_extension(path);
   return e == ".png" || e == ".jpg" || e == ".jpeg";

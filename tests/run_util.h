@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -41,6 +42,16 @@ inline std::string quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
+}
+
+// The total column of a loss log written by --log (iteration,total,...), rows 0..N.
+inline std::vector<double> log_totals(const std::string& csv) {
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);  // the header
+  std::vector<double> t;
+  while (std::getline(in, line)) t.push_back(std::stod(line.substr(line.find(',') + 1)));
+  return t;
 }
 
 }  // namespace nst::test

@@ -111,14 +111,7 @@ TEST_CASE("video frames: a frame warm-started from the previous result reaches t
   }
   const std::string common = kNst + " stylize --device cpu --weights " + fx.dir.file("w.h5") + " --style " +
                              fx.dir.file("style.png") + " --size 96 --optimizer lbfgs --print-every 0";
-  auto log_totals = [&](const std::string& log) {
-    std::ifstream in(log);
-    std::string line;
-    std::getline(in, line);
-    std::vector<double> t;
-    while (std::getline(in, line)) t.push_back(std::stod(line.substr(line.find(',') + 1)));
-    return t;
-  };
+  using nst::test::log_totals;
   const std::string f1 = (fx.dir.path / "frames" / "f1.png").string(), f2 = (fx.dir.path / "frames" / "f2.png").string();
   REQUIRE(run(common + " --content " + f1 + " --iterations 30 --output " + fx.dir.file("r1.png")).status == 0);
   REQUIRE(run(common + " --content " + f2 + " --iterations 60 --output " + fx.dir.file("cold.png") + " --log " + fx.dir.file("cold.csv")).status == 0);

@@ -110,6 +110,7 @@ TEST_CASE("nst_make_weights writes a file that nst info summarises, bad weights 
 TEST_CASE("nst stylize: every flag error is one line on stderr, a non-zero exit, and no output file", "[cli][stylize]") {
   StylizeFixture fx;
   const std::string out = " --output " + fx.out();
+  std::filesystem::copy_file(fx.dir / "w.h5", fx.dir / "weights_copy.h5");  // HDF5, not a checkpoint, not an input
   struct Case {
     std::string args, message;
     int status;
@@ -132,6 +133,26 @@ TEST_CASE("nst stylize: every flag error is one line on stderr, a non-zero exit,
       {" --output /nonexistent/folder/out.png", "/nonexistent/folder/out.png: cannot write there", 1},
       {out + " --init " + (fx.dir / "missing.png").string(), "missing.png: no such file", 1},
       {out + " --weights " + (fx.dir / "content.png").string(), "content.png: not an HDF5 file", 1},
+      {out + " --style-scale 0", "--style-scale: '0' is not a positive number", 2},
+      {out + " --iterations -1", "--iterations: '-1' is not a whole number from 0 to 10000000", 2},
+      {out + " --history 0", "--history: '0' is not a whole number from 1 to 10000", 2},
+      {out + " --content-weight -1", "--content-weight: must not be negative, got -1", 2},
+      {out + " --style-weight abc", "--style-weight: 'abc' is not a number", 2},
+      {out + " --tv-weight nan", "--tv-weight: 'nan' is not a number", 2},
+      {out + " --seed -1", "--seed: '-1' is not a whole number from 0 to", 2},
+      {out + " --precision fp8", "--precision: expected fp32 or tf32, got 'fp8'", 2},
+      {out + " --print-every -1", "--print-every: '-1' is not a whole number from 0 to 10000000", 2},
+      {out + " --save-every x", "--save-every: 'x' is not a whole number from 0 to 10000000", 2},
+      {out + " --scales 11", "--scales: '11' is not a whole number from 1 to 10", 2},
+      {out + " --scales 2 --start-size 128", "--start-size: 128 must be smaller than the final size 64", 2},
+      {out + " --preserve-colors sepia", "--preserve-colors: expected none, luminance or histogram, got 'sepia'", 2},
+      {out + " --style " + (fx.dir / "style.png").string() + ",", "--style: empty file name in", 2},
+      {out + " --style-blend 1,-1 --style " + (fx.dir / "style.png").string() + "," + (fx.dir / "style.png").string(),
+       "--style-blend: must not be negative, got -1", 2},
+      {out + " --lr nan", "--lr: 'nan' is not a number", 2},
+      {out + " --jpeg-quality 0", "--jpeg-quality: '0' is not a whole number from 1 to 100", 2},
+      {out + " --resume " + (fx.dir / "none.h5").string(), "none.h5: no such checkpoint", 1},
+      {out + " --resume " + (fx.dir / "weights_copy.h5").string(), "weights_copy.h5: not an nst checkpoint", 1},
   };
   for (const Case& c : cases) {
     INFO(c.args);

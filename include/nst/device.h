@@ -4,6 +4,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nst/backend.h"
 
@@ -24,6 +25,10 @@ std::unique_ptr<Backend> make_cuda_backend(int device, Precision precision);
 struct BackendChoice {
   std::unique_ptr<Backend> backend;
   std::string note;  // one line for the user when "auto" fell back to the CPU, else empty
+  // Flags the chosen backend has no use for (--precision on the CPU, --conv-algo on CUDA), one line each,
+  // for the caller to say once rather than ignore them silently.
+  std::vector<std::string> unused;
+  Precision precision = Precision::FP32;  // the precision it computes in: fp32 on the CPU whatever was asked
 };
 
 // `device`: "auto" (CUDA when a usable device exists, else the CPU with a note saying why), "cpu", "cuda" or

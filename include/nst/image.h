@@ -38,6 +38,7 @@ std::string image_libraries();
 
 // Whether the output path's extension is one we write (.png, .jpg, .jpeg), checked before any work.
 bool writable_image_extension(const std::string& path);
+bool is_jpeg_path(const std::string& path);  // .jpg or .jpeg, in any case
 
 // Writes H*W*3 interleaved RGB bytes as PNG or JPEG (of the quality given, 1-100; 4:4:4 chroma from 90
 // up) by the extension, via PATH.tmp + rename.

@@ -4,10 +4,13 @@
 #include "nst/backend.h"
 #include "nst/device.h"
 #include "nst/error.h"
+#include "nst/options.h"
 
 namespace nst {
 
-BackendChoice make_backend(const std::string& device, Precision precision, ConvAlgo conv_algo) {
+namespace {
+
+BackendChoice pick(const std::string& device, Precision precision, ConvAlgo conv_algo) {
   BackendChoice c;
   if (device == "cpu") {
     c.backend = make_cpu_backend(false, conv_algo);
@@ -39,6 +42,20 @@ BackendChoice make_backend(const std::string& device, Precision precision, ConvA
     throw Error(device + ": there are only " + std::to_string(p.devices) + " CUDA devices (cuda:0 .. cuda:" + std::to_string(p.devices - 1) + ")",
                 "device");
   c.backend = make_cuda_backend(index, precision);
+  return c;
+}
+
+}  // namespace
+
+BackendChoice make_backend(const std::string& device, Precision precision, ConvAlgo conv_algo) {
+  BackendChoice c = pick(device, precision, conv_algo);
+  const bool cpu = c.backend->device() == Device::Host;
+  c.precision = cpu ? Precision::FP32 : precision;
+  if (cpu && precision != Precision::FP32)
+    c.unused.push_back(std::string("--precision ") + name(precision) + " applies to CUDA devices; the CPU backend computes in fp32");
+  if (!cpu && conv_algo != ConvAlgo::Direct)
+    c.unused.push_back(std::string("--conv-algo ") + name(conv_algo) +
+                       " applies to the CPU backend; on CUDA the convolution plans choose cuDNN's algorithms");
   return c;
 }
 
