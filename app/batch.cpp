@@ -305,6 +305,14 @@ int spawn_workers(const std::vector<std::string>& args, const std::vector<std::s
 
 }  // namespace
 
+std::size_t parse_manifest(const std::string& manifest, const std::string& output_dir) {
+  BatchFlags f;
+  f.manifest = manifest;
+  f.output_dir = output_dir;
+  OutputFolder outputs(output_dir);
+  return manifest_rows(f, StylizeArgs{}, outputs).size();
+}
+
 int batch_command(const std::vector<std::string>& args) {
   if (asks_for_help(args)) return print_help(batch_flags().help());
   if (args.empty()) return print_usage(batch_flags().help());

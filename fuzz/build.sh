@@ -11,5 +11,5 @@ flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefin
 flags="$flags -Wno-unknown-warning-option -Wno-pass-failed"
 CC=clang CXX=clang++ cmake -S fuzz -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNST_CUDA=OFF -DNST_BUILD_TESTS=OFF \
   -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target fuzz_image fuzz_weights fuzz_pth fuzz_caffemodel fuzz_keras fuzz_checkpoint
-echo "built: $dir/fuzz_{image,weights,pth,caffemodel,keras,checkpoint}"
+cmake --build "$dir" -j"$(nproc)" --target fuzz_image fuzz_weights fuzz_pth fuzz_caffemodel fuzz_keras fuzz_checkpoint fuzz_manifest
+echo "built: $dir/fuzz_{image,weights,pth,caffemodel,keras,checkpoint,manifest}"

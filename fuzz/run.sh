@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_image fuzz_weights fuzz_pth fuzz_caffemodel fuzz_keras fuzz_checkpoint)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_image fuzz_weights fuzz_pth fuzz_caffemodel fuzz_keras fuzz_checkpoint fuzz_manifest)
 build=${BUILD_DIR:-build-fuzz}
 status=0
 printf '%-16s %12s %9s %8s  %s\n' target executions exec/s crashes "other exceptions (not nst::Error)"

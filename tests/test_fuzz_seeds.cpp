@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 
+#include "commands.h"
 #include "convert/convert.h"
 #include "nst/checkpoint.h"
 #include "nst/error.h"
@@ -24,6 +25,7 @@ TEST_CASE("every fuzz corpus file, regress seeds included, gives a result or one
       {"fuzz_caffemodel", [](const std::string& p) { nst::read_caffemodel(p); }},
       {"fuzz_keras", [](const std::string& p) { nst::read_keras_h5(p); }},
       {"fuzz_checkpoint", [](const std::string& p) { nst::load_checkpoint(p); }},
+      {"fuzz_manifest", [](const std::string& p) { nst::app::parse_manifest(p, NST_SOURCE_DIR "/fuzz"); }},
   };
   const fs::path corpus = fs::path(NST_SOURCE_DIR) / "fuzz" / "corpus";
   int files = 0, regress = 0, refused = 0;
