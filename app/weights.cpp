@@ -10,7 +10,7 @@ namespace nst::app {
 namespace {
 
 struct WeightsArgs {
-  std::string source, output;
+  std::string source, output, manifest;
   std::vector<std::string> files;  // positional arguments
 };
 
@@ -43,12 +43,16 @@ const FlagTable<WeightsArgs>& convert_flags() {
 const FlagTable<WeightsArgs>& fetch_flags() {
   static const FlagTable<WeightsArgs> t(
       "weights fetch",
-      "usage: nst weights fetch [torchvision|caffe|keras] [--output FILE.h5]\n\n"
+      "usage: nst weights fetch [torchvision|caffe|keras] [--output FILE.h5] [--manifest FILE.csv]\n\n"
       "Downloads a published VGG19 named in weights/manifest.csv (default torchvision) with curl or wget into\n"
       "downloads/ beside the output, checks its size and checksums, and converts it (default weights/vgg19.h5,\n"
       "where nst stylize looks). A download that fails prints the commands to run by hand.\n",
       {{"--output", "FILE.h5", "where the converted weights go (default weights/vgg19.h5)",
-        [](WeightsArgs& a, const std::string& v) { a.output = v; }}});
+        [](WeightsArgs& a, const std::string& v) { a.output = v; }},
+       {"--manifest", "FILE.csv",
+        "the sources to choose from: name,url,file,size,sha256,md5,sha256_prefix,license,preprocessing (default "
+        "weights/manifest.csv, else nst's built-in copy of it)",
+        [](WeightsArgs& a, const std::string& v) { a.manifest = v; }}});
   return t;
 }
 
@@ -76,8 +80,8 @@ int weights_command(const std::vector<std::string>& args) {
     if (asks_for_help(rest)) return print_help(fetch_flags().help());
     WeightsArgs a;
     auto names = positional(fetch_flags(), rest, a, "weights fetch");
-    if (names.size() > 1) throw UsageError("usage: nst weights fetch [torchvision|caffe|keras] [--output FILE.h5]");
-    return fetch_weights(names.empty() ? "" : names[0], a.output, "");
+    if (names.size() > 1) throw UsageError("usage: nst weights fetch [torchvision|caffe|keras] [--output FILE.h5] [--manifest FILE.csv]");
+    return fetch_weights(names.empty() ? "" : names[0], a.output, a.manifest);
   }
   if (asks_for_help(args)) return print_help(kWeightsHelp);
   throw UsageError("weights: unknown subcommand '" + args[0] + "'; expected convert or fetch");

@@ -1,10 +1,15 @@
 // nst weights fetch without a network: digests against the standard vectors and the system's sha256sum /
 // md5sum, the manifest parser, verification of downloads, and fetch_weights with NST_FETCH_CMD standing in
 // for curl (a `cp` from a local file, or `false` for an offline machine).
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -474,4 +479,126 @@ TEST_CASE("fetch_weights with the real curl resumes a partial download (file:// 
   REQUIRE(nst::fetch_weights("keras", tmp.file("vgg19.h5"), tmp.file("m.csv")) == 0);
   CHECK(read_text(tmp.file("downloads/notop.h5")) == bytes);
   check_converted(tmp.file("vgg19.h5"), l.sha256);
+}
+
+// --- nst weights fetch over real HTTP: tests/http_server.py on 127.0.0.1, the real curl, the program. ---
+
+namespace {
+
+// The server, started for one test and stopped (SIGTERM) at its end; its port and request log.
+class HttpServer {
+ public:
+  explicit HttpServer(const TempDir& tmp) : log_(tmp.file("requests.log")) {
+    const std::string port_file = tmp.file("port");
+    auto r = run("python3 " + quote(std::string(NST_SOURCE_DIR) + "/tests/http_server.py") + " --root " +
+                 quote(tmp.file("www")) + " --port-file " + quote(port_file) + " --log " + quote(log_) +
+                 " >/dev/null 2>&1 & echo $!");
+    pid_ = std::stoi(r.out);
+    for (int i = 0; i < 200 && !fs::exists(port_file); ++i) ::usleep(25000);
+    REQUIRE(fs::exists(port_file));
+    port_ = std::stoi(read_text(port_file));
+  }
+  ~HttpServer() { ::kill(pid_, SIGTERM); }
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string requests() const { return read_text(log_); }
+
+ private:
+  std::string log_;
+  int pid_ = 0, port_ = 0;
+};
+
+const char* const kMiniPth = NST_FIXTURES "/pth/mini_zip.pth";  // torchvision's layout, mini widths
+
+// What the run left in the weights folder besides `keep`: no half-written weights file, no .tmp.
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> v;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) v.push_back(e.path().filename().string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("nst weights fetch over HTTP on 127.0.0.1: download, resume, wrong checksum, 404, refused", "[fetch][http]") {
+  if (run("command -v curl").status != 0) NST_SKIP("curl is not on PATH");
+  if (run("command -v python3").status != 0) NST_SKIP("python3 is not on PATH (the test's HTTP server)");
+  TempDir tmp("http");
+  fs::create_directories(tmp.file("www"));
+  fs::copy_file(kMiniPth, tmp.file("www/vgg19-mini.pth"));
+  HttpServer server(tmp);
+  LocalSource l = local_source(kMiniPth);
+  const std::string nst = std::string(NST_BIN) + " weights fetch ";
+  const nst::Weights expected = nst::load_weights(NST_FIXTURES "/pth/mini_expected.h5");
+  auto check_weights = [&](const std::string& path) {
+    const nst::Weights w = nst::load_weights(path);
+    CHECK(w.source_sha256 == l.sha256);
+    CHECK_FALSE(w.norm.bgr);  // torchvision's preprocessing
+    for (std::size_t i = 0; i < w.convs.size(); ++i) CHECK(w.convs[i].weight == expected.convs[i].weight);
+  };
+  auto manifest = [&](const std::string& name, const std::string& url, const std::string& sha256) {
+    LocalSource s = l;
+    s.url = url;
+    s.sha256 = sha256;
+    const std::string path = tmp.file(name + ".csv");
+    write_file(path, kHeader + manifest_row("torchvision", s, "vgg19-mini.pth", "torchvision"));
+    return path;
+  };
+
+  SECTION("a complete download converts and verifies; progress is quiet when stderr is not a terminal") {
+    auto r = run(nst + "--manifest " + manifest("ok", server.url("/files/vgg19-mini.pth"), l.sha256) + " --output " + tmp.file("w/vgg19.h5"));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    check_weights(tmp.file("w/vgg19.h5"));
+    CHECK(r.err.find('\r') == std::string::npos);  // no progress meter in a log
+    CHECK(files_in(tmp.file("w")) == std::vector<std::string>{"downloads", "vgg19.h5"});
+    CHECK(files_in(tmp.file("w/downloads")) == std::vector<std::string>{"vgg19-mini.pth"});
+  }
+  SECTION("a download cut off halfway fails, and the next fetch resumes it with a Range request") {
+    const std::string m = manifest("cut", server.url("/cut/vgg19-mini.pth"), l.sha256);
+    auto r = run(nst + "--manifest " + m + " --output " + tmp.file("w/vgg19.h5"));
+    INFO(r.out << r.err);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("could not download the torchvision weights from " + server.url("/cut/vgg19-mini.pth")));
+    const std::uintmax_t half = fs::file_size(tmp.file("w/downloads/vgg19-mini.pth.part"));
+    CHECK(half == l.size / 2);
+    CHECK(files_in(tmp.file("w")) == std::vector<std::string>{"downloads"});  // no weights file, no .tmp
+    r = run(nst + "--manifest " + m + " --output " + tmp.file("w/vgg19.h5"));
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    check_weights(tmp.file("w/vgg19.h5"));
+    CHECK_THAT(server.requests(), Catch::Contains("GET /cut/vgg19-mini.pth bytes=" + std::to_string(half) + "-"));
+  }
+  SECTION("a wrong checksum removes the download and names both digests") {
+    const std::string wrong(64, 'a');
+    auto r = run(nst + "--manifest " + manifest("bad", server.url("/files/vgg19-mini.pth"), wrong) + " --output " + tmp.file("w/vgg19.h5"));
+    INFO(r.out << r.err);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("sha256 is " + l.sha256 + ", expected " + wrong));
+    CHECK(files_in(tmp.file("w/downloads")).empty());
+    CHECK(files_in(tmp.file("w")) == std::vector<std::string>{"downloads"});
+  }
+  SECTION("a 404 and a refused connection each exit 1, leaving no weights file") {
+    // A port nothing listens on: the server's own, once it is stopped, is not known to be free; take one
+    // from the kernel and close it.
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    ::close(s);
+    const std::string refused = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/files/vgg19-mini.pth";
+    for (const std::string& url : {server.url("/files/missing.pth"), refused}) {
+      INFO(url);
+      auto r = run(nst + "--manifest " + manifest("gone", url, l.sha256) + " --output " + tmp.file("w/vgg19.h5"));
+      CHECK(r.status == 1);
+      CHECK_THAT(r.err, Catch::Contains("nst: could not download the torchvision weights from " + url + " (curl exit status "));
+      CHECK_FALSE(fs::exists(tmp.file("w/vgg19.h5")));
+      CHECK(files_in(tmp.file("w")) == std::vector<std::string>{"downloads"});
+    }
+  }
 }

@@ -252,11 +252,12 @@ int fetch_weights(const std::string& source_arg, const std::string& output_arg, 
         tool = "NST_FETCH_CMD";
         cmd = replace_all(replace_all(custom, "{url}", url), "{out}", out);
       } else if (on_path("curl")) {
+        // A progress meter only for a person watching: in a log it is hundreds of carriage-return lines.
         tool = "curl";
-        cmd = "curl -fL --retry 3 -C - -o " + out + " " + url;
+        cmd = std::string("curl -fL --retry 3 ") + (::isatty(2) ? "" : "--no-progress-meter ") + "-C - -o " + out + " " + url;
       } else if (on_path("wget")) {
         tool = "wget";
-        cmd = "wget --tries=3 -c -O " + out + " " + url;
+        cmd = std::string("wget --tries=3 ") + (::isatty(2) ? "" : "-nv ") + "-c -O " + out + " " + url;
       } else {
         return download_failed("neither curl nor wget is on PATH", s, dest, output);
       }
