@@ -40,6 +40,16 @@ inline unsigned reduction_blocks(std::size_t n) {
   return b < kMaxReductionBlocks ? b : kMaxReductionBlocks;
 }
 
+// The host's half of every reduction: the kernel's per-block partial sums, added up in double in order.
+// CudaBackend calls it on the partials it copied back; the emulated kernel tests call it on theirs, so
+// they check the backend's own arithmetic, not a copy of it.
+template <typename T>
+double add_partials(const T* partials, unsigned parts) {
+  double s = 0;
+  for (unsigned i = 0; i < parts; ++i) s += partials[i];
+  return s;
+}
+
 #if defined(__CUDACC__) || defined(NST_CUDA_EMU)
 
 // Launches kernel<<<grid, block, shared, stream>>>(args...) under nvcc, or runs it under host emulation,

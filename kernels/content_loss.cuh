@@ -12,4 +12,9 @@ namespace nst::kernels {
 unsigned launch_content_loss(const float* f, const float* target, float k, float* grad, std::size_t n,
                              float* partials, cudaStream_t stream);
 
+// The host side, shared by CudaBackend::content_loss and the kernel's test: the gradient's factor k, and
+// the loss from the partials' sum.
+inline float content_loss_k(double weight, std::size_t n) { return float(2 * weight / double(n)); }
+inline double content_loss_value(double weight, std::size_t n, double sum) { return weight / double(n) * sum; }
+
 }  // namespace nst::kernels

@@ -14,4 +14,9 @@ namespace nst::kernels {
 // scales by weight / C^2.
 unsigned launch_gram_diff(float* G, const float* T, std::size_t n, float* partials, cudaStream_t stream);
 
+// The host side, shared by CudaBackend::style_loss and the kernel's test: the loss from ||D||^2, and the
+// factor k of the gradient k D F (N = C*H*W).
+inline double style_loss_value(double weight, int C, double sum) { return weight / (double(C) * C) * sum; }
+inline float style_loss_k(double weight, std::size_t N, int C) { return float(4 * weight / (double(N) * double(C) * C)); }
+
 }  // namespace nst::kernels

@@ -14,4 +14,8 @@ namespace nst::kernels {
 unsigned launch_tv_loss(const float* X, float k2, float* grad, int planes, int H, int W, float* partials,
                         cudaStream_t stream);
 
+// The host side, shared by CudaBackend::tv_loss and the kernel's test: k2, and the loss from the sum.
+inline float tv_loss_k2(double weight, int H, int W) { return float(2 * weight / (3.0 * H * W)); }
+inline double tv_loss_value(double weight, int H, int W, double sum) { return weight / (3.0 * H * W) * sum; }
+
 }  // namespace nst::kernels

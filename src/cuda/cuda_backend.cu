@@ -135,9 +135,9 @@ class CudaBackend final : public Backend {
     check_same(f, target, "content_loss");
     check_same(f, grad, "content_loss");
     std::size_t n = f.numel();
-    unsigned parts = kernels::launch_content_loss(f.data(), target.data(), float(2 * weight / double(n)), grad.data(), n,
+    unsigned parts = kernels::launch_content_loss(f.data(), target.data(), kernels::content_loss_k(weight, n), grad.data(), n,
                                                   partials_.get(), ctx_.stream());
-    return weight / double(n) * sum_partials(parts);
+    return kernels::content_loss_value(weight, n, sum_partials(parts));
   }
 
   double style_loss(const Tensor& f, const Tensor& target_gram, double weight, Tensor& grad) override {
@@ -149,18 +149,17 @@ class CudaBackend final : public Backend {
     gram(f, D);
     unsigned parts = kernels::launch_gram_diff(D.data(), target_gram.data(), std::size_t(C) * C, partials_.get(), ctx_.stream());
     // grad (row-major C x HW) += k D F, i.e. column-major grad^T += k F^T D (D is symmetric).
-    double c2 = double(C) * C;
-    const float k = float(4 * weight / (double(f.numel()) * c2)), one = 1.f;
+    const float k = kernels::style_loss_k(weight, f.numel(), C), one = 1.f;
     NST_CUBLAS_CHECK(cublasSgemm(ctx_.cublas(), CUBLAS_OP_N, CUBLAS_OP_N, hw, C, C, &k, f.data(), hw, D.data(), C, &one, grad.data(), hw));
-    return weight / c2 * sum_partials(parts);
+    return kernels::style_loss_value(weight, C, sum_partials(parts));
   }
 
   double tv_loss(const Tensor& X, double weight, Tensor& grad) override {
     check_same(X, grad, "tv_loss");
     const Shape& s = X.shape();
-    float k2 = float(2 * weight / (3.0 * s.h * s.w));
-    unsigned parts = kernels::launch_tv_loss(X.data(), k2, grad.data(), s.n * s.c, s.h, s.w, partials_.get(), ctx_.stream());
-    return weight / (3.0 * s.h * s.w) * sum_partials(parts);
+    unsigned parts = kernels::launch_tv_loss(X.data(), kernels::tv_loss_k2(weight, s.h, s.w), grad.data(), s.n * s.c, s.h, s.w,
+                                             partials_.get(), ctx_.stream());
+    return kernels::tv_loss_value(weight, s.h, s.w, sum_partials(parts));
   }
 
   void fill(Tensor& x, float value) override { kernels::launch_fill(x.data(), value, x.numel(), ctx_.stream()); }
@@ -186,9 +185,7 @@ class CudaBackend final : public Backend {
     std::vector<double> host(parts);
     NST_CUDA_CHECK(cudaMemcpyAsync(host.data(), dpartials_.get(), parts * sizeof(double), cudaMemcpyDeviceToHost, ctx_.stream()));
     ctx_.sync();
-    double s = 0;
-    for (double v : host) s += v;
-    return s;
+    return kernels::add_partials(host.data(), parts);
   }
 
   void adam_step(const AdamState& st, const Tensor& g, Tensor& m, Tensor& v, Tensor& x) override {
@@ -259,9 +256,7 @@ class CudaBackend final : public Backend {
     std::vector<float> host(parts);
     NST_CUDA_CHECK(cudaMemcpyAsync(host.data(), partials_.get(), parts * sizeof(float), cudaMemcpyDeviceToHost, ctx_.stream()));
     ctx_.sync();
-    double s = 0;
-    for (float v : host) s += v;
-    return s;
+    return kernels::add_partials(host.data(), parts);
   }
 
   CudaContext ctx_;

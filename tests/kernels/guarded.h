@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "common.cuh"
+
 namespace nst::test {
 
 constexpr float kGuard = 12345.f;  // the guard value unless a test picks another
@@ -39,12 +41,8 @@ class Guarded {
     return used <= size() && std::all_of(data() + used, data() + size(), [&](T v) { return v == guard_; });
   }
 
-  // For a partials buffer: the first `used` values added up in double, in order, as the backends do.
-  double sum(std::size_t used) const {
-    double s = 0;
-    for (std::size_t i = 0; i < used; ++i) s += data()[i];
-    return s;
-  }
+  // For a partials buffer: the first `used` values added up as CudaBackend adds them (kernels::add_partials).
+  double sum(std::size_t used) const { return ::nst::kernels::add_partials(data(), unsigned(used)); }
 
  private:
   T guard_;

@@ -60,7 +60,7 @@ TEST_CASE("gram_diff kernel on two feature maps' Grams matches double and the st
       // The backend's value from the partials, as the CUDA backend forms it, vs the CPU style loss.
       Tensor grad = Tensor::host(f.shape());
       double want = be->style_loss(f, T, weight, grad);
-      double got = weight / (double(C) * C) * sum;
+      double got = kernels::style_loss_value(weight, C, sum);
       WARN("gram_diff C=" << C << ": style value rel err vs CPU backend " << test::rel_err(got, want));
       CHECK(test::rel_err(got, want) <= 1e-5);
     }

@@ -27,8 +27,7 @@ TEST_CASE("tv_loss kernel matches the CPU backend's value and accumulated gradie
       Shape s{1, 3, im.h, im.w};
       std::size_t n = s.numel();
       Tensor X = test::random_tensor(s, 1, 0.f, 1.f);
-      double hw3 = 3.0 * im.h * im.w;
-      float k2 = float(2 * weight / hw3);
+      float k2 = kernels::tv_loss_k2(weight, im.h, im.w);  // the backend's own host code
       // The kernel adds into what is there. Starting values of the increment's size, so that a missed or
       // doubled increment shows in the relative error of the sum.
       std::vector<float> grad0 = test::random_floats(n, 2, -k2, k2);
@@ -42,7 +41,7 @@ TEST_CASE("tv_loss kernel matches the CPU backend's value and accumulated gradie
       CHECK(partials.guards_intact());
       CHECK(partials.unused_intact(blocks));
 
-      double got = weight / hw3 * partials.sum(blocks);
+      double got = kernels::tv_loss_value(weight, im.h, im.w, partials.sum(blocks));
       std::vector<float> got_grad = grad.values();
       // A 1x1 image has no differences: the value is exactly 0 and the gradient unchanged.
       double value_err = want == 0 ? std::abs(got) : test::rel_err(got, want);
