@@ -5,6 +5,7 @@
 
 #include "nst/device.h"
 #include "nst/objective.h"
+#include "nst/options.h"
 #include "test_util.h"
 
 using namespace nst;
@@ -76,6 +77,10 @@ TEST_CASE("a whole evaluation on CUDA matches the CPU backend (FP32 1e-5, TF32 1
       g[k++] = be->to_host(grad).to_vector();
     }
     double tol = p == Precision::FP32 ? 1e-5 : 1e-2;
+    // Printed so that a GPU run records what the bounds rest on: the TF32 gradient bound (1e-1) is not yet
+    // a measurement (issue 22); the next run on a GPU should tighten it to about twice what it prints.
+    WARN(name(p) << ": loss rel err " << test::rel_err(v[1].total, v[0].total) << ", gradient "
+                 << test::compare(g[1], g[0]).str());
     CHECK(test::rel_err(v[1].total, v[0].total) <= tol);
     NST_CHECK_CLOSE(g[1], g[0], tol * 10);  // the gradient passes 13 convolutions each way
   }
