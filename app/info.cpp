@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "commands.h"
+#include "convert/fetch.h"
 #include "flags.h"
 #include "nst/backend.h"
 #include "nst/device.h"
@@ -46,9 +47,11 @@ int info_command(const std::vector<std::string>& args) {
   if (a.weights.empty()) {
     a.weights = default_weights();
     if (a.weights.empty())
-      std::printf("weights: none found ($NST_WEIGHTS is not set and weights/vgg19.h5 does not exist); get them with nst weights fetch\n");
+      std::printf("weights: none found ($NST_WEIGHTS is not set, and neither weights/vgg19.h5 nor %s exists); get them with "
+                  "nst weights fetch\n", user_weights_path().c_str());
     else
-      std::printf("weights: %s is the default (%s)\n", a.weights.c_str(), a.weights != "weights/vgg19.h5" ? "$NST_WEIGHTS" : "found in weights/");
+      std::printf("weights: %s is the default (%s)\n", a.weights.c_str(),
+                  a.weights == "weights/vgg19.h5" ? "found in weights/" : a.weights == user_weights_path() ? "found in your data folder" : "$NST_WEIGHTS");
   }
   if (!a.weights.empty()) {
     Weights w = load_weights(a.weights);

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "host.h"
 #include "loss_log.h"
+#include "convert/fetch.h"
 #include "nst/checkpoint.h"
 #include "nst/device.h"
 #include "nst/error.h"
@@ -31,9 +32,9 @@ std::string find_weights(const std::string& given) {
   if (!given.empty()) return given;
   if (std::string found = default_weights(); !found.empty()) return found;
   throw Error(
-      "no weights file: pass --weights FILE.h5 or set NST_WEIGHTS (weights/vgg19.h5 does not exist); convert the "
-      "published VGG19 with `nst weights convert`, or write synthetic weights for a trial run with "
-      "`nst_make_weights weights/vgg19.h5` (the result then shows no real style)");
+      "no weights file: pass --weights FILE.h5 or set NST_WEIGHTS (neither weights/vgg19.h5 nor " + user_weights_path() +
+      " exists); get the published VGG19 with `nst weights fetch`, or write synthetic weights for a trial run "
+      "with `nst_make_weights weights/vgg19.h5` (the result then shows no real style)");
 }
 
 ReportImage report_image(const std::string& caption, const Tensor& host) {
@@ -189,6 +190,7 @@ class Outputs : public StylizeObserver {
 std::string default_weights() {
   if (const char* env = std::getenv("NST_WEIGHTS"); env && *env) return env;
   if (std::filesystem::exists("weights/vgg19.h5")) return "weights/vgg19.h5";
+  if (const std::string user = user_weights_path(); !user.empty() && std::filesystem::exists(user)) return user;
   return {};
 }
 

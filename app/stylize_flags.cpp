@@ -39,7 +39,7 @@ std::vector<F> table() {
       {"--output", "FILE", "result, .png or .jpg; written only when complete", [](O& o, V v) { o.output = v; }, nullptr, true},
       {"--jpeg-quality", "Q", "quality of a .jpg --output and its snapshots, 1-100 (default " + std::to_string(kDefaultJpegQuality) + ")",
        [](O& o, V v) { o.jpeg_quality = int(parse_int(v, 1, 100)); }},
-      {"--weights", "FILE.h5", "VGG19 weights (default: $NST_WEIGHTS, else weights/vgg19.h5)", [](O& o, V v) { o.run.weights = v; },
+      {"--weights", "FILE.h5", "VGG19 weights (default: $NST_WEIGHTS, else weights/vgg19.h5, else $XDG_DATA_HOME/nst/vgg19.h5)", [](O& o, V v) { o.run.weights = v; },
        [](const O& o) { return o.run.weights; }},
       {"--size", "N", "long side of the result in pixels (default " + std::to_string(d.size) + ")",
        [](O& o, V v) { o.run.size = int(parse_int(v, 16, 16384)); }, [](const O& o) { return std::to_string(o.run.size); }},

@@ -45,9 +45,10 @@ const FlagTable<WeightsArgs>& fetch_flags() {
       "weights fetch",
       "usage: nst weights fetch [torchvision|caffe|keras] [--output FILE.h5] [--manifest FILE.csv]\n\n"
       "Downloads a published VGG19 named in weights/manifest.csv (default torchvision) with curl or wget into\n"
-      "downloads/ beside the output, checks its size and checksums, and converts it (default weights/vgg19.h5,\n"
+      "downloads/ beside the output, checks its size and checksums, and converts it (default weights/vgg19.h5 in a\n"
+      "checkout, else $XDG_DATA_HOME/nst/vgg19.h5 (~/.local/share/nst/vgg19.h5),\n"
       "where nst stylize looks). A download that fails prints the commands to run by hand.\n",
-      {{"--output", "FILE.h5", "where the converted weights go (default weights/vgg19.h5)",
+      {{"--output", "FILE.h5", "where the converted weights go (default weights/vgg19.h5 in a checkout, else $XDG_DATA_HOME/nst/vgg19.h5)",
         [](WeightsArgs& a, const std::string& v) { a.output = v; }},
        {"--manifest", "FILE.csv",
         "the sources to choose from: name,url,file,size,sha256,md5,sha256_prefix,license,preprocessing (default "

@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kDefaultOutput = "weights/vgg19.h5";
 const char* const kDefaultManifest = "weights/manifest.csv";
 const char* const kDefaultSource = "torchvision";
 
@@ -166,6 +165,19 @@ int download_failed(const std::string& why, const SourceInfo& s, const fs::path&
 
 }  // namespace
 
+std::string user_weights_path() {
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return (fs::path(x) / "nst" / "vgg19.h5").string();
+  if (const char* h = std::getenv("HOME"); h && *h) return (fs::path(h) / ".local" / "share" / "nst" / "vgg19.h5").string();
+  return {};
+}
+
+std::string default_weights_output() {
+  std::error_code ec;
+  if (fs::is_directory("weights", ec)) return "weights/vgg19.h5";
+  const std::string user = user_weights_path();
+  return user.empty() ? "weights/vgg19.h5" : user;
+}
+
 std::vector<SourceInfo> read_manifest(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(path + ": cannot open the weights manifest");
@@ -223,7 +235,7 @@ int fetch_weights(const std::string& source_arg, const std::string& output_arg, 
   if (!found) throw UsageError("unknown weights source '" + source + "': " + manifest_name + " lists " + names);
   const SourceInfo& s = *found;
 
-  std::string output = output_arg.empty() ? kDefaultOutput : output_arg;
+  std::string output = output_arg.empty() ? default_weights_output() : output_arg;
   fs::path dir = fs::path(output).parent_path() / "downloads";
   fs::create_directories(dir);
   fs::path dest = dir / s.file;
@@ -280,7 +292,7 @@ int fetch_weights(const std::string& source_arg, const std::string& output_arg, 
   }
 
   convert_weights(dest.string(), output, s.preprocessing.empty() ? s.name : s.preprocessing);
-  if (output == kDefaultOutput)
+  if (output_arg.empty())
     std::printf("wrote %s (from %s): nst stylize uses it by default\n", output.c_str(), s.file.c_str());
   else
     std::printf("wrote %s (from %s): use it with nst stylize --weights %s\n", output.c_str(), s.file.c_str(),

@@ -33,6 +33,13 @@ std::vector<SourceInfo> builtin_manifest();
 // actual value. With no checksum known it checks the size only and prints a warning line on stderr.
 void verify_download(const std::string& file, const SourceInfo& s);
 
+// Where nst keeps its weights outside a checkout: $XDG_DATA_HOME/nst/vgg19.h5, else
+// $HOME/.local/share/nst/vgg19.h5 (the XDG default); empty when neither variable is set.
+std::string user_weights_path();
+// Where `nst weights fetch` writes by default: weights/vgg19.h5 when run from a checkout (a weights/
+// folder here, where tools/demo.sh and the README expect it), else user_weights_path().
+std::string default_weights_output();
+
 // Downloads `source` (default torchvision) into the folder `downloads/` next to `output` (default
 // weights/vgg19.h5, where `nst stylize` looks, so weights/downloads/), verifies it, converts it with
 // convert_weights and prints where the result is. The download goes to FILE.part with curl (resumed with
