@@ -122,9 +122,13 @@ class Outputs : public StylizeObserver {
     if (snapshot_due && !last) {
       Tensor img = e.image();
       save(img, snapshot_path(a_.output, e.stage, e.stages, e.iteration), a_.jpeg_quality);
-      if (!a_.report.empty()) report_.snapshots.push_back(report_image(snapshot_caption(e.stage, e.stages, e.iteration), img));
+      if (!a_.report.empty()) {
+        report_.snapshots.push_back(report_image(snapshot_caption(e.stage, e.stages, e.iteration), img));
+        write_live_report(e);
+      }
     } else if (!a_.report.empty() && a_.save_every == 0 && final_stage_ && quarter(e.iteration)) {
       report_.snapshots.push_back(report_image(snapshot_caption(e.stage, e.stages, e.iteration), e.image()));  // a few, for the page
+      write_live_report(e);
     }
     warn_if_contended();
   }
@@ -147,13 +151,32 @@ class Outputs : public StylizeObserver {
     log_.commit();
     if (a_.report.empty()) return;
     report_.result = report_image((r.end == StylizeResult::End::Done ? "result: " : "partial result: ") + image_path, r.image);
-    report_.title = "nst stylize: " + a_.run.content + " in the style of " + a_.run.styles[0] + (a_.run.styles.size() > 1 ? " and others" : "");
+    report_.title = report_title();
     report_.summary = summary;
     report_.options = options;
+    report_.refresh_seconds = 0;  // the finished page: it no longer reloads
     write_report(a_.report, report_);
   }
 
  private:
+  std::string report_title() const {
+    return "nst stylize: " + a_.run.content + " in the style of " + a_.run.styles[0] + (a_.run.styles.size() > 1 ? " and others" : "");
+  }
+
+  // The page while the run goes on, written at each of its snapshots (atomically, as every page): the
+  // latest snapshot in the result's place, the losses so far, and a reload every 10 s in a browser.
+  void write_live_report(const IterationEvent& e) {
+    ReportData live = report_;
+    live.title = report_title();
+    live.result = report_.snapshots.back();
+    live.result.caption = "latest: " + live.result.caption;
+    live.summary = "running: " + (e.stages > 1 ? "stage " + std::to_string(e.stage + 1) + " of " + std::to_string(e.stages) + ", " : std::string()) +
+                   "iteration " + std::to_string(e.iteration) + " of " + std::to_string(e.iterations);
+    live.refresh_seconds = kLiveRefreshSeconds;
+    write_report(a_.report, live);
+  }
+  static constexpr int kLiveRefreshSeconds = 10;
+
   // Iterations 1/4, 2/4 and 3/4 of the way: the report's snapshots when --save-every gives none.
   bool quarter(int i) const {
     for (int k = 1; k <= 3; ++k)

@@ -110,7 +110,7 @@ std::vector<F> table() {
       {"--preserve-colors", "none|luminance|histogram",
        "keep the content's colours: style only the luminance, or match the styles' colour histograms to the content first (default none)",
        [](O& o, V v) { o.run.colors = parse_color_mode(v); }, [](const O& o) { return std::string(name(o.run.colors)); }},
-      {"--report", "FILE.html", "a self-contained page with the inputs, snapshots, result, options and loss curves",
+      {"--report", "FILE.html", "a self-contained page with the inputs, snapshots, result, options and loss curves; while the run goes on it is rewritten at each snapshot and reloads itself in a browser",
        [](O& o, V v) { o.report = v; }},
       {"--checkpoint", "FILE.h5", "save the image and the optimiser's state every --save-every iterations and on SIGINT/SIGTERM (an interrupt "
        "without this flag checkpoints to OUT.png.checkpoint.h5)",

@@ -182,6 +182,7 @@ h2{font-size:17px;margin:28px 0 10px;border-bottom:1px solid #ddd;padding-bottom
 figure{margin:0}
 figcaption{font-size:13px;color:#444;margin-top:4px;overflow-wrap:anywhere}
 .dim{color:#888}
+.live{color:#a40;font-weight:600}
 img{display:block;max-width:100%;height:auto;background:#fff;box-shadow:0 1px 3px rgba(0,0,0,.3)}
 .result img{min-width:min(100%,480px)}
 .inputs{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-end}
@@ -198,9 +199,14 @@ td:last-child{overflow-wrap:anywhere}
 }  // namespace
 
 std::string render_report(const ReportData& d) {
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+  const std::string refresh =
+      d.refresh_seconds > 0 ? "<meta http-equiv=\"refresh\" content=\"" + std::to_string(d.refresh_seconds) + "\">\n" : "";
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" + refresh + "<title>" +
                      escape_html(d.title) + "</title>\n<style>" + kCss + "</style>\n</head>\n<body>\n<h1>" +
                      escape_html(d.title) + "</h1>\n";
+  if (d.refresh_seconds > 0)
+    html += "<p class=\"live\">The run is going on: this page reloads itself every " + std::to_string(d.refresh_seconds) +
+            " s, and stays once the run has ended.</p>\n";
   if (!d.summary.empty()) html += "<p class=\"dim\">" + escape_html(d.summary) + "</p>\n";
   if (!d.result.rgb.empty()) html += "<h2>Result</h2>\n<div class=\"result\">\n" + figure(d.result) + "</div>\n";
   if (!d.inputs.empty()) {

@@ -191,3 +191,16 @@ TEST_CASE("write_report replaces the file atomically and names the path on failu
   // A sample page to look at in a browser, when asked for: NST_REPORT_SAMPLE=/tmp/sample.html test_report
   if (const char* sample_path = std::getenv("NST_REPORT_SAMPLE")) nst::write_report(sample_path, sample(50));
 }
+
+TEST_CASE("a live page reloads itself and says so, the finished page does neither", "[report]") {
+  ReportData d = sample(5);
+  const std::string done = render_report(d);
+  CHECK(done.find("http-equiv=\"refresh\"") == std::string::npos);
+  CHECK(done.find("The run is going on") == std::string::npos);
+  d.refresh_seconds = 10;
+  const std::string live = render_report(d);
+  const std::size_t meta = live.find("<meta http-equiv=\"refresh\" content=\"10\">");
+  REQUIRE(meta != std::string::npos);
+  CHECK(meta < live.find("</head>"));  // a browser obeys it only in the head
+  CHECK(live.find("<p class=\"live\">The run is going on: this page reloads itself every 10 s") != std::string::npos);
+}

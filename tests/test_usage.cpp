@@ -318,3 +318,21 @@ TEST_CASE("stylize --jpeg-quality sets a .jpg output's quality and a JPEG conten
     CHECK_FALSE(std::filesystem::exists(fx.path("bad.jpg")));
   }
 }
+
+TEST_CASE("the report is written at each snapshot while the run goes on, reloading itself, and ends as a still page", "[usage][report]") {
+  StylizeFixture fx;
+  const std::string report = fx.path("r.html"), live = fx.path("live.html"), err = fx.path("live.err");
+  // In the background with a snapshot every 2 iterations; once the page says it is running, keep a copy of
+  // it and interrupt the run: its last page is the partial result's, without the reload.
+  Run r = run(fx.base + " --iterations 100000 --optimizer adam --save-every 2 --report " + report + " --output " + fx.out() +
+              " --print-every 1 2>" + err + " & pid=$!; for i in $(seq 3000); do grep -q 'running: iteration' " + report +
+              " 2>/dev/null && break; sleep 0.1; done; cp " + report + " " + live + "; kill -INT $pid; wait $pid");
+  CHECK(r.status == 130);
+  std::ifstream a(live), b(report);
+  const std::string during((std::istreambuf_iterator<char>(a)), {}), after((std::istreambuf_iterator<char>(b)), {});
+  CHECK_THAT(during, Contains("<meta http-equiv=\"refresh\" content=\"10\">") && Contains("running: iteration ") &&
+                         Contains("latest: iteration ") && Contains("<svg") && Contains("</html>"));
+  CHECK_THAT(after, Contains("partial result: ") && Contains("</html>"));
+  CHECK(after.find("http-equiv=\"refresh\"") == std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(report + ".tmp"));
+}

@@ -27,6 +27,9 @@ struct ReportData {
   std::vector<LossValues> losses;  // the CSV log's rows: row 0 the starting image, then one per iteration
   std::vector<int> stages;         // each row's stage (0, 1, ..); empty or all 0: one stage
   std::string summary;             // "512x341 on cuda:0, 500 iterations in 1m20s"
+  // While the run goes on, the page is written at every snapshot and reloads itself this often in a
+  // browser (a meta refresh), with a line saying it is live; 0 (the finished page): it stays as it is.
+  int refresh_seconds = 0;
 };
 
 // The page's HTML text.
