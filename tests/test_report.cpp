@@ -204,3 +204,61 @@ TEST_CASE("a live page reloads itself and says so, the finished page does neithe
   CHECK(meta < live.find("</head>"));  // a browser obeys it only in the head
   CHECK(live.find("<p class=\"live\">The run is going on: this page reloads itself every 10 s") != std::string::npos);
 }
+
+// --- In a real browser: Debian's chromium, headless, takes a screenshot of the page; its pixels say that
+// every image decoded and that the loss chart was drawn. Reported skipped where chromium is absent. ---
+
+namespace {
+
+ReportImage solid(const std::string& caption, int h, int w, std::uint8_t r, std::uint8_t g, std::uint8_t b) {
+  ReportImage im{caption, std::vector<std::uint8_t>(std::size_t(h) * w * 3), h, w};
+  for (std::size_t i = 0; i < im.rgb.size(); i += 3) im.rgb[i] = r, im.rgb[i + 1] = g, im.rgb[i + 2] = b;
+  return im;
+}
+
+// Pixels of the screenshot within 12 of (r, g, b) in every channel.
+std::size_t count_near(const unsigned char* px, int n, int r, int g, int b) {
+  std::size_t c = 0;
+  for (int i = 0; i < n; ++i, px += 4)
+    c += std::abs(px[0] - r) <= 12 && std::abs(px[1] - g) <= 12 && std::abs(px[2] - b) <= 12;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("in headless Chromium every image of the page decodes and the loss chart is drawn", "[report][browser]") {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0) NST_SKIP("chromium is not installed (Debian: apt-get install chromium)");
+  nst::test::TempDir dir("browser");
+  // Each picture one colour found nowhere else on the page, so that its pixels show it was decoded and drawn.
+  ReportData d = sample(40);
+  d.result = solid("result", 64, 96, 255, 0, 255);                                     // magenta
+  d.inputs = {solid("content", 64, 96, 0, 255, 0), solid("style", 80, 80, 0, 0, 255)};  // green, blue
+  d.snapshots = {solid("iteration 10", 64, 96, 255, 128, 0)};                           // orange
+  for (int live : {0, 10}) {
+    INFO((live ? "live page" : "finished page"));
+    d.refresh_seconds = live;
+    const std::string page = dir.file("page.html"), shot = dir.file("shot.png");
+    nst::write_report(page, d);
+    std::filesystem::remove(shot);
+    const std::string cmd = "timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,1600 "
+                            "--screenshot=" + shot + " file://" + page + " >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    int w = 0, h = 0, comp = 0;
+    unsigned char* px = stbi_load(shot.c_str(), &w, &h, &comp, 4);
+    REQUIRE(px);
+    const int n = w * h;
+    // Images are drawn at least at their own size (96x64 = 6144 pixels); the chart's lines are 2 px wide
+    // and hundreds long.
+    CHECK(count_near(px, n, 255, 0, 255) >= 6144);   // the result
+    CHECK(count_near(px, n, 0, 255, 0) >= 6144);     // the content
+    CHECK(count_near(px, n, 0, 0, 255) >= 6400);     // the style
+    CHECK(count_near(px, n, 255, 128, 0) >= 6144);   // the snapshot
+    CHECK(count_near(px, n, 0xd6, 0x27, 0x28) >= 300);  // the style loss's curve and legend
+    CHECK(count_near(px, n, 0x1f, 0x77, 0xb4) >= 300);  // the content loss's
+    // The live page's line, in its own colour (#a40), only while the run goes on.
+    const std::size_t banner = count_near(px, n, 0xaa, 0x44, 0x00);
+    if (live) CHECK(banner >= 50);
+    else CHECK(banner == 0);
+    stbi_image_free(px);
+  }
+}
