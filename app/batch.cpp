@@ -326,6 +326,8 @@ int batch_command(const std::vector<std::string>& args) {
   std::vector<Row> rows;
   try {
     rows = all_rows(f, base);  // every output checked before any work
+    // Weights too: without any, every row would fail on its own, each with the same message.
+    for (Row& r : rows) r.options.run.weights = find_weights(r.options.run.weights);
   } catch (...) {
     if (created) fs::remove(f.output_dir, ec);  // a batch that cannot start leaves no folder behind
     throw;

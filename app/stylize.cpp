@@ -28,14 +28,6 @@
 namespace nst::app {
 namespace {
 
-std::string find_weights(const std::string& given) {
-  if (!given.empty()) return given;
-  if (std::string found = default_weights(); !found.empty()) return found;
-  throw Error(
-      "no weights file: pass --weights FILE.h5 or set NST_WEIGHTS (neither weights/vgg19.h5 nor " + user_weights_path() +
-      " exists); get the published VGG19 with `nst weights fetch`, or write synthetic weights for a trial run "
-      "with `nst_make_weights weights/vgg19.h5` (the result then shows no real style)");
-}
 
 ReportImage report_image(const std::string& caption, const Tensor& host) {
   return ReportImage{caption, to_rgb8(host), host.shape().h, host.shape().w};
@@ -215,6 +207,15 @@ std::string default_weights() {
   if (std::filesystem::exists("weights/vgg19.h5")) return "weights/vgg19.h5";
   if (const std::string user = user_weights_path(); !user.empty() && std::filesystem::exists(user)) return user;
   return {};
+}
+
+std::string find_weights(const std::string& given) {
+  if (!given.empty()) return given;
+  if (std::string found = default_weights(); !found.empty()) return found;
+  throw Error(
+      "no weights file: pass --weights FILE.h5 or set NST_WEIGHTS (neither weights/vgg19.h5 nor " + user_weights_path() +
+      " exists); get the published VGG19 with `nst weights fetch`, or write synthetic weights for a trial run "
+      "with `nst_make_weights weights/vgg19.h5` (the result then shows no real style)");
 }
 
 std::unique_ptr<Backend> choose_backend(const std::string& device, Precision precision, ConvAlgo conv_algo) {

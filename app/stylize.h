@@ -28,6 +28,8 @@ const FlagTable<StylizeArgs>& stylize_flags();
 // The weights file stylize uses without --weights: $NST_WEIGHTS, else weights/vgg19.h5 if it exists; empty
 // when there is none.
 std::string default_weights();
+// `given`, else default_weights(); throws nst::Error saying how to get weights when there are none.
+std::string find_weights(const std::string& given);
 
 // The backend --device names, saying on stderr in one line why when "auto" falls back to the CPU.
 std::unique_ptr<Backend> choose_backend(const std::string& device, Precision precision, ConvAlgo conv_algo);

@@ -260,3 +260,15 @@ TEST_CASE("batch --contents --styles writes every content in every style as <con
     CHECK_FALSE(fs::exists(fx.dir.file("never")));
   }
 }
+
+TEST_CASE("batch without any weights stops before the first row with one line, not once per row", "[batch]") {
+  BatchFixture fx;
+  const std::string out = fx.dir.file("noweights");
+  // From a folder with no weights/, with no $NST_WEIGHTS and an empty data folder.
+  Run r = run("cd " + fx.dir.path.string() + " && NST_WEIGHTS= XDG_DATA_HOME=" + fx.dir.file("xdg") + " " + kNst +
+              " batch --manifest " + fx.dir.file("rows.csv") + " --output-dir " + out + " --device cpu --size 32 --iterations 1");
+  CHECK(r.status == 1);
+  CHECK(r.err.rfind("nst: no weights file: pass --weights FILE.h5 or set NST_WEIGHTS", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_FALSE(fs::exists(out));
+}
