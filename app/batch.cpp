@@ -117,8 +117,7 @@ BatchFlags parse_flags(const std::vector<std::string>& args) {
 }
 
 bool is_image(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string e = lower_extension(p.string());
   return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".bmp" || e == ".tga";
 }
 

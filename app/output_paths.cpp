@@ -11,6 +11,7 @@
 #include "nst/checkpoint.h"
 #include "nst/error.h"
 #include "nst/image.h"
+#include "nst/text.h"
 #include "stylize.h"
 
 namespace nst::app {
@@ -28,12 +29,6 @@ bool same_file(const std::string& a, const std::string& b) {
   std::error_code ec;
   if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
   return fs::weakly_canonical(fs::absolute(a), ec) == fs::weakly_canonical(fs::absolute(b), ec);
-}
-
-std::string lower_extension(const std::string& path) {
-  std::string e = fs::path(path).extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return e;
 }
 
 void check_writable_folder(const Named& o) {

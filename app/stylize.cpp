@@ -28,7 +28,6 @@
 namespace nst::app {
 namespace {
 
-
 ReportImage report_image(const std::string& caption, const Tensor& host) {
   return ReportImage{caption, to_rgb8(host), host.shape().h, host.shape().w};
 }

@@ -27,17 +27,12 @@
 #include "nst/atomic_file.h"
 #include "nst/error.h"
 #include "nst/image.h"
+#include "nst/text.h"
 
 namespace nst {
 namespace {
 
 using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
-
-std::string lower_extension(const std::string& path) {
-  std::string e = std::filesystem::path(path).extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return e;
-}
 
 // Beyond this many pixels an image is refused once its header is read, before any pixel is decoded (a
 // 16k x 16k photo is 256M pixels).

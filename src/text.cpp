@@ -1,5 +1,8 @@
 #include "nst/text.h"
 
+#include <cctype>
+#include <filesystem>
+
 namespace nst {
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -33,6 +36,12 @@ std::vector<std::string> csv_fields(const std::string& text, bool* unterminated)
   }
   if (unterminated) *unterminated = quoted;
   return fields;
+}
+
+std::string lower_extension(const std::string& path) {
+  std::string e = std::filesystem::path(path).extension().string();
+  for (char& c : e) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return e;
 }
 
 }  // namespace nst

@@ -13,6 +13,7 @@
 
 #include "h5.h"
 #include "nst/error.h"
+#include "nst/text.h"
 
 namespace nst {
 
@@ -58,8 +59,7 @@ class Reader {
     htri_t is = H5Fis_hdf5(path_.c_str());
     if (is <= 0) {
       // A published VGG19 given as it was downloaded: say how to turn it into ours.
-      std::string ext = std::filesystem::path(path_).extension().string();
-      for (char& c : ext) c = char(std::tolower((unsigned char)c));
+      const std::string ext = lower_extension(path_);
       if (ext == ".pth" || ext == ".pt" || ext == ".caffemodel")
         fail("", "a published VGG19 in its own format, not nst's HDF5 weights; convert it first: nst weights convert " + path_ + " OUT.h5");
       fail("", "not an HDF5 file (nst's weights are made by nst weights convert or nst weights fetch)");

@@ -12,4 +12,7 @@ std::vector<std::string> split(const std::string& s, char sep);
 // quotes is a quote; a trailing \r is dropped. Sets `unterminated` when a quote is left open.
 std::vector<std::string> csv_fields(const std::string& line, bool* unterminated = nullptr);
 
+// A path's extension with its dot, lower-cased: "photo.JPG" -> ".jpg"; "" when it has none.
+std::string lower_extension(const std::string& path);
+
 }  // namespace nst
